@@ -1,0 +1,93 @@
+"""The ``manifest`` command line: a thin layer over the Python API.
+
+Exit codes: 0 success; 1 a document is not a valid manifest; 2 usage error or unreadable input;
+70 internal error (a bug: please report it). ``manifest validate`` never imports MLflow.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .__about__ import __version__
+from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from .schema import KNOWN_VERSIONS
+
+EXIT_INTERNAL = 70
+
+
+class _Group(click.Group):
+    """Turns any unexpected exception into one line and exit code 70, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("manifest: interrupted", err=True)
+            sys.exit(130)
+        except BrokenPipeError:
+            sys.exit(EXIT_OK)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            click.echo(f"manifest: internal error: {type(exc).__name__}: {exc} (please report this)", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+
+def _size(text: str) -> int:
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    t = text.strip().lower().rstrip("ib").rstrip("b")
+    mult = units.get(t[-1:], 1)
+    num = t[:-1] if t[-1:] in units else t
+    try:
+        return int(float(num) * mult)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a size such as 64M or 1G") from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="manifest", message="%(prog)s %(version)s (spec versions: " + ", ".join(KNOWN_VERSIONS) + ")")
+def main() -> None:
+    """Check, export and import experiment manifests: reproducible descriptions of ML runs."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output for people or for machines.")
+@click.option("--max-file-size", default="64M", show_default=True, metavar="SIZE", help="Refuse files larger than this (e.g. 64M, 1G).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True, help="Processes for many files; 0 uses every core.")
+@click.option("--engine", type=click.Choice(["rs", "python"]), default="rs", show_default=True, help="JSON Schema engine: jsonschema-rs, or the reference Python jsonschema.")
+@click.option("--verbose", "-v", is_flag=True, help="Also list the files that are valid.")
+def validate(paths: tuple[str, ...], fmt: str, max_file_size: str, jobs: int, engine: str, verbose: bool) -> None:
+    """Check manifests: files, directories (recursively) or - for standard input.
+
+    One line per problem, FILE:LINE:COL: /json/pointer: message, then a summary. Exit status 0 when
+    every manifest is valid, 1 when any is invalid, 2 for usage errors or unreadable input.
+    """
+    from .report import render_json, render_text
+    from .validate import validate_paths
+
+    outcome = validate_paths(list(paths), max_bytes=_size(max_file_size), engine=engine, jobs=jobs)  # type: ignore[arg-type]
+    click.echo(render_json(outcome) if fmt == "json" else render_text(outcome, verbose=verbose), nl=False)
+    if outcome.unreadable:
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_OK if outcome.valid else EXIT_INVALID)
+
+
+@main.command()
+@click.option("--version", "version", default=None, metavar="X.Y", help="Spec version (default: the latest).")
+def schema(version: str | None) -> None:
+    """Print the JSON Schema of a spec version."""
+    from .schema import KNOWN_VERSIONS, LATEST_VERSION, schema_text
+
+    v = version or LATEST_VERSION
+    if v not in KNOWN_VERSIONS:
+        click.echo(f"manifest: unknown spec version {v!r}; this tool knows {', '.join(KNOWN_VERSIONS)}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(schema_text(v), nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

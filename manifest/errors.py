@@ -1,0 +1,105 @@
+"""Problems found in a manifest, the exceptions that carry them, and the CLI's exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+#: Everything checked, nothing wrong (warnings allowed).
+EXIT_OK = 0
+#: At least one document is not a valid manifest.
+EXIT_INVALID = 1
+#: Bad usage, or input that could not be read at all (missing path, over the size limit, I/O error).
+EXIT_USAGE = 2
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with (or worth noting about) a document.
+
+    ``code`` is a stable kebab-case identifier (``schema-required``, ``duplicate-key``,
+    ``end-before-start``...); ``pointer`` is an RFC 6901 JSON pointer into the document
+    (``""`` is the whole document, ``None`` when no location applies); ``line`` and
+    ``column`` are 1-based positions in the source text when known.
+    """
+
+    code: str
+    message: str
+    pointer: str | None = None
+    line: int | None = None
+    column: int | None = None
+    severity: Severity = "error"
+    file: str | None = None
+
+    def at(self, line: int | None, column: int | None) -> Problem:
+        """A copy of this problem placed at ``line:column``."""
+        return Problem(self.code, self.message, self.pointer, line, column, self.severity, self.file)
+
+    def in_file(self, file: str | None) -> Problem:
+        """A copy of this problem attributed to ``file``."""
+        return Problem(self.code, self.message, self.pointer, self.line, self.column, self.severity, file)
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def format(self) -> str:
+        """``file:line:col: /pointer: message`` (parts that are unknown are left out)."""
+        head = self.file or "<document>"
+        if self.line is not None:
+            head += f":{self.line}:{self.column or 1}"
+        parts = [head]
+        if self.pointer is not None:
+            parts.append(self.pointer or "/")
+        tag = "" if self.severity == "error" else "warning: "
+        parts.append(f"{tag}{self.message} [{self.code}]")
+        return ": ".join(parts)
+
+
+class ManifestError(Exception):
+    """Base of every error this package raises on purpose; carries its problems."""
+
+    exit_code = EXIT_INVALID
+
+    def __init__(self, problems: list[Problem] | Problem | str, *, file: str | None = None) -> None:
+        if isinstance(problems, str):
+            problems = [Problem("error", problems, file=file)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = [p if p.file or not file else p.in_file(file) for p in problems]
+        super().__init__("; ".join(p.format() for p in self.problems))
+
+
+class InvalidManifest(ManifestError):
+    """The document was read but is not a valid manifest (syntax, structure or rules)."""
+
+    exit_code = EXIT_INVALID
+
+
+class UnreadableInput(ManifestError):
+    """The input could not be read at all: it does not exist, is too large, or failed to open."""
+
+    exit_code = EXIT_USAGE
+
+
+@dataclass
+class Report:
+    """The outcome of checking one document."""
+
+    file: str
+    kind: str = "manifest"
+    problems: list[Problem] = field(default_factory=list)
+    unreadable: bool = False
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors and not self.unreadable

@@ -1,0 +1,83 @@
+"""Rendering validation outcomes for people (text) and for machines (JSON)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .errors import Problem
+from .validate import Outcome
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _safe(text: str) -> str:
+    """Control characters shown as escapes, so one problem is always one line."""
+    return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
+
+
+def problem_line(p: Problem) -> str:
+    head = _safe(p.file or "<document>")
+    if p.line is not None:
+        head += f":{p.line}:{p.column or 1}"
+    parts = [head]
+    if p.pointer is not None:
+        parts.append(_safe(p.pointer) or "/")
+    parts.append(("warning: " if p.severity == "warning" else "") + _safe(p.message))
+    return ": ".join(parts)
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def summary(outcome: Outcome) -> str:
+    manifests = [r for r in outcome.reports if r.kind == "manifest" and not r.unreadable]
+    invalid = [r for r in manifests if not r.valid]
+    unreadable = [r for r in outcome.reports if r.unreadable]
+    errors = sum(len(r.errors) for r in outcome.reports)
+    warnings = sum(len(r.warnings) for r in outcome.reports)
+    parts = [f"{_plural(len(manifests), 'manifest')} checked: {len(manifests) - len(invalid)} valid, {len(invalid)} invalid"]
+    if errors or warnings:
+        parts[0] += f" ({_plural(errors, 'error')}, {_plural(warnings, 'warning')})"
+    if unreadable:
+        parts.append(f"{_plural(len(unreadable), 'path')} unreadable")
+    if outcome.sidecars:
+        parts.append(f"{_plural(len(outcome.sidecars), 'history file')} checked with their manifests")
+    if outcome.skipped:
+        parts.append(f"{_plural(len(outcome.skipped), 'file')} skipped")
+    return "; ".join(parts)
+
+
+def render_text(outcome: Outcome, *, verbose: bool = False) -> str:
+    lines: list[str] = []
+    for r in outcome.reports:
+        for p in r.problems:
+            lines.append(problem_line(p if p.file else p.in_file(r.file)))
+        if verbose and r.valid and not r.problems:
+            lines.append(f"{_safe(r.file)}: ok")
+    for name, reason in outcome.skipped:
+        lines.append(f"{_safe(name)}: skipped: {reason}")
+    lines.append(summary(outcome))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(outcome: Outcome) -> str:
+    doc: dict[str, Any] = {
+        "valid": outcome.valid,
+        "files": [
+            {
+                "path": r.file,
+                "kind": r.kind,
+                "valid": r.valid,
+                "errors": [p.to_dict() for p in r.errors],
+                "warnings": [p.to_dict() for p in r.warnings],
+            }
+            for r in outcome.reports
+        ],
+        "history_files": outcome.sidecars,
+        "skipped": [{"path": n, "reason": why} for n, why in outcome.skipped],
+        "summary": summary(outcome),
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
