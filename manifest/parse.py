@@ -321,8 +321,8 @@ def _parse_yaml(text: str, name: str) -> Any:
     except DuplicateKeyError as exc:
         mark = exc.problem_mark
         key = _duplicate_key_name(str(exc.problem))
-        first = exc.context_mark
-        where = f" (first at line {first.line + 1})" if first is not None else ""
+        first = _first_key_line(text, exc.context_mark, key)
+        where = f" (first at line {first})" if first is not None else ""
         raise InvalidManifest(Problem("duplicate-key", f"duplicate key {key}{where}", None, mark.line + 1, mark.column + 1), file=name) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -339,6 +339,32 @@ def _parse_yaml(text: str, name: str) -> Any:
         raise InvalidManifest(Problem("empty-document", "the document is empty", "", 1, 1), file=name)
     _check_tree(data, text, name)
     return data
+
+
+def _first_key_line(text: str, mapping_mark: Any, key: str) -> int | None:
+    """Line of the first occurrence of ``key`` in the mapping that starts at ``mapping_mark``."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    if mapping_mark is None:
+        return None
+    try:
+        root = YAML(typ="safe", pure=True).compose(text)
+    except Exception:  # noqa: BLE001 - only used to improve a message
+        return None
+    want = json.loads(key) if key.startswith('"') else key
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, MappingNode):
+            if (node.start_mark.line, node.start_mark.column) == (mapping_mark.line, mapping_mark.column):
+                for k, _ in node.value:
+                    if getattr(k, "value", None) == want:
+                        return int(k.start_mark.line) + 1
+            stack.extend(v for pair in node.value for v in pair)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return None
 
 
 def _duplicate_key_name(problem: str) -> str:

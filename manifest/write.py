@@ -18,7 +18,7 @@ from typing import Any
 
 from .schema import LATEST_VERSION, load_schema, schema_id
 
-_ESCAPE_EXTRA = re.compile("[\x7f-\x9f\ufeff\ufffe\uffff\ud800-\udfff]")
+_ESCAPE_EXTRA = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
 def json_real(v: Any) -> Any:

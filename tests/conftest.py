@@ -1,0 +1,59 @@
+"""Shared fixtures: the installed ``manifest`` entry point and the reference example."""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "iris" / "manifest.yaml"
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
+@pytest.fixture(scope="session")
+def manifest_bin() -> Path:
+    """The console script installed next to this interpreter (never a module shortcut)."""
+    exe = Path(sys.executable).parent / "manifest"
+    assert exe.exists(), f"the entry point {exe} is not installed; run `make install`"
+    return exe
+
+
+@pytest.fixture
+def cli(manifest_bin: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    def run(*args: str, input: str | bytes | None = None, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        if isinstance(input, bytes):
+            proc = subprocess.run([str(manifest_bin), *args], input=input, capture_output=True, cwd=cwd, timeout=timeout)
+            return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
+        return subprocess.run([str(manifest_bin), *args], input=input, capture_output=True, text=True, cwd=cwd, timeout=timeout)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def _example_data() -> dict[str, Any]:
+    from manifest.parse import load_path
+
+    return load_path(EXAMPLE).data
+
+
+@pytest.fixture
+def example(_example_data: dict[str, Any]) -> dict[str, Any]:
+    """A fresh deep copy of the reference example's data."""
+    return copy.deepcopy(_example_data)
+
+
+def minimal() -> dict[str, Any]:
+    return {
+        "spec_version": "1.0",
+        "id": "urn:uuid:00000000-0000-4000-8000-000000000000",
+        "name": "minimal",
+        "provenance": {"created_at": "2026-01-02T03:04:05.678Z", "created_by": {"name": "test", "version": "0"}},
+        "run": {"status": "FINISHED", "start_time": "2026-01-02T03:04:05.678Z", "end_time": "2026-01-02T03:05:05.678Z"},
+    }
