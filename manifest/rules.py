@@ -21,10 +21,17 @@ _SECRET_QUERY = re.compile(r"(?i)^(token|access_token|auth|password|passwd|secre
 
 
 def check(data: dict[str, Any], base_dir: Path | None = None) -> list[Problem]:
-    """Every rule violation in a schema-valid manifest; sidecars are read when ``base_dir`` is given."""
+    """Every rule violation in a manifest; sidecars are read when ``base_dir`` is given.
+
+    Rules are written for documents that fit the schema; on one that does not, a rule that meets a
+    part of the wrong shape stays silent (the schema problem is reported instead).
+    """
     out: list[Problem] = []
     for rule in (_run_times, _code, _paths, _data_inputs, _template, _credentials, _metrics, _models):
-        out.extend(rule(data))
+        try:
+            out.extend(rule(data))
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError):
+            pass  # the part of the document this rule reads does not fit the schema; that is reported already
     if base_dir is not None:
         out.extend(check_sidecars(data, base_dir))
     return out

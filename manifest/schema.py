@@ -203,16 +203,20 @@ def _describe(keyword: str, path: list[Any], sub: Any, value: Any, instance: Any
 
 
 def _any_of_message(options: Any, instance: Any) -> str:
-    forms: list[str] = []
+    types: list[str] = []
+    enums: list[str] = []
+    lengths: list[int] = []
     for opt in options or []:
         if "type" in opt:
-            forms.append(str(opt["type"]))
+            types.append(f"a {opt['type']}" if isinstance(opt["type"], str) else " or ".join(opt["type"]))
         elif "enum" in opt:
-            forms.extend(json.dumps(v) for v in opt["enum"])
+            enums.extend(json.dumps(v) for v in opt["enum"])
         elif "minLength" in opt and opt.get("minLength") == opt.get("maxLength"):
-            forms.append(f"{opt['minLength']} characters")
-    if forms and all(f.endswith("characters") for f in forms):
-        return f"must be {' or '.join(f.split()[0] for f in forms)} characters long, got {len(instance) if isinstance(instance, str) else '?'}"
+            lengths.append(opt["minLength"])
+    if lengths and not types and not enums:
+        got = len(instance) if isinstance(instance, str) else "?"
+        return f"must be {' or '.join(map(str, lengths))} characters long, got {got}"
+    forms = types + ([f"one of {', '.join(enums)}"] if enums else [])
     return f"{_show(instance)} is not {' or '.join(forms) if forms else 'of an allowed form'}"
 
 

@@ -40,8 +40,9 @@ def validate_data(data: Any, *, base_dir: Path | None = None, engine: Engine = "
     if vp:
         return [vp]
     problems = schema_problems(data, data["spec_version"], engine=engine)
-    if problems:
-        return problems
+    if problems:  # rules still run, so that one pass shows everything; sidecars wait for a valid manifest
+        seen = {(p.pointer, p.code) for p in problems}
+        return problems + [p for p in check(data, None) if (p.pointer, p.code) not in seen]
     return check(data, base_dir)
 
 
@@ -60,6 +61,7 @@ def validate_document(doc: Document, *, check_sidecars: bool = True, engine: Eng
                 if pos:
                     p = p.at(*pos)
         out.append(p)
+    out.sort(key=lambda p: (p.file != doc.name, p.line or 0, p.column or 0))
     return out
 
 
