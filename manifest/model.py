@@ -232,6 +232,7 @@ class Split(_Model):
 
 
 class TrackingDataset(_Model):
+    name: Optional[Str1] = None
     fingerprint: Optional[Str1] = None
     source_type: Optional[Str1] = None
     source: Optional[Str] = None
@@ -412,6 +413,8 @@ class Model(_Model):
     name: Str1
     id: Optional[Str1] = None
     uri: Optional[Str1] = None
+    created_at: Optional[Timestamp] = None
+    step: Optional[JsonInt] = None
     flavors: Optional[list[Str1]] = None
     size: Optional[Size] = None
     digest: Optional[DigestSet] = None
