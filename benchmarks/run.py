@@ -73,6 +73,7 @@ class Case:
         self.key, self.label, self.cmd, self.reps = key, label, cmd, reps
         self.expect, self.expect_text = expect, expect_text
         self.samples: list[dict[str, Any]] = []
+        self.section = ""
 
     def measure(self) -> dict[str, Any]:
         p = subprocess.run([PY, str(HERE / "_child.py"), *self.cmd], cwd=ROOT, env=ENV, capture_output=True, text=True)
@@ -282,6 +283,8 @@ def main() -> int:
         ours1 = Case("ours", "manifest validate FILE", [MANIFEST, "validate", IRIS], fast, *ours_valid(1))
         cj1 = Case("check_jsonschema", "check-jsonschema --schemafile S FILE", [CHECK_JSONSCHEMA, "--schemafile", SCHEMA, IRIS], fast, *CJ_OK)
         cold = [floor, ours1, cj1]
+        for c in cold:
+            c.section = "1"
         all_cases += cold
         run_group(cold, warmup=cold, log=log)
         fm, om, cm = (c.stats()["median_s"] for c in cold)
@@ -292,7 +295,7 @@ def main() -> int:
         print(f"target: ours <= {COLD_TARGET_S} s -> {'PASS' if ok1 else 'FAIL'} ({s(om)})")
         an = anatomy("cold", IRIS)
         print(f"\nwhere a cold run's time goes (in-process phases in a fresh interpreter, one run; the interpreter start itself is the floor above):")
-        print(table(["phase", "time"], [[k, f"{1000 * t:.1f} ms"] for k, t in an["phases_s"].items()] + [["sum (excluding the indented lines)", f"{1000 * an['sum_s']:.1f} ms"]]))
+        print(table(["phase", "time"], [[k, f"{1000 * t:.2f} ms"] for k, t in an["phases_s"].items()] + [["sum (excluding the indented lines)", f"{1000 * an['sum_s']:.2f} ms"]]))
         results["cold"] = {
             "file": IRIS,
             "cases": {c.key: c.stats() for c in cold},
@@ -316,6 +319,8 @@ def main() -> int:
             o1 = Case(f"ours_{fmt}_jobs1", "manifest validate DIR --jobs 1", [MANIFEST, "validate", "--jobs", "1", d], bulk_ours, *ours_valid(n))
             cj = Case(f"cj_{fmt}", "check-jsonschema --schemafile S FILES...", [CHECK_JSONSCHEMA, "--schemafile", SCHEMA, *b["files"]], slow, *CJ_OK)
             group = [o, o1, cj]
+            for c in group:
+                c.section = f"2{'a' if fmt == 'json' else 'b'} {fmt}"
             all_cases += group
             run_group(group, warmup=[o, o1], log=log)
             om, o1m, cm = (c.stats()["median_s"] for c in group)
@@ -369,6 +374,8 @@ def main() -> int:
         hist_cases.append(
             Case("sidecar_dir", "c'. sidecar: its DIRECTORY passed", [MANIFEST, "validate", rel(h["sidecar_dir"])], slow, *ours_valid(1, "; 1 history file checked with their manifests"))
         )
+        for c in hist_cases:
+            c.section = "3"
         all_cases += hist_cases
         run_group(hist_cases, log=log)
         files_of = {
@@ -378,7 +385,7 @@ def main() -> int:
             "sidecar_dir": "(same two files)",
         }
         print()
-        print(table(["case", "median", "min", "max", "CPU", "peak RSS", "input"], [row(c, files_of[c.key]) for c in hist_cases]))
+        print(table(["case", "median", "min", "max", "CPU", "peak RSS", "input"], [row(c, files_of[c.key]) for c in hist_cases], align="lrrrrrl"))
         print("\n".join(limit_notes) if limit_notes else "all inputs are under the default 64 MiB limit: no --max-file-size was passed")
         print("c' reads the sidecar twice: the directory walk offers history/loss.json as a candidate manifest (parsed, then skipped: no spec_version) and the manifest's check reads it again")
         results["history"] = {
@@ -401,8 +408,8 @@ def main() -> int:
     rows = []
     for c in all_cases:
         codes = [x["rc"] for x in c.samples]
-        rows.append([c.label, " ".join(map(str, codes)), "yes" if all(x["as_expected"] for x in c.samples) else "NO", c.expect_text])
-    print(table(["run", "exit codes", "output as expected", "expected last line / text"], rows, align="llll"))
+        rows.append([c.section, c.label, " ".join(map(str, codes)), "yes" if all(x["as_expected"] for x in c.samples) else "NO", c.expect_text])
+    print(table(["", "run", "exit codes", "output as expected", "expected last line / text"], rows, align="lllll"))
     all_ok = all(x["rc"] == 0 and x["as_expected"] for c in all_cases for x in c.samples)
     print(f"all {sum(len(c.samples) for c in all_cases)} timed runs exited 0 and reported every manifest valid: {'yes' if all_ok else 'NO'}")
     results["all_runs_valid"] = all_ok
@@ -416,7 +423,7 @@ def main() -> int:
             f"(target >= {BULK_TARGET_RATIO:.0f}x: {'PASS' if b[fmt]['target_met'] else 'FAIL'}); with --jobs 1: {b[fmt]['ratio_check_jsonschema_over_ours_jobs1']:.2f}x"
         )
     hc = results["history"]["cases"]
-    print("1M-point history: " + "; ".join(f"{hc[k]['label']} {s(hc[k]['median_s'])}, {mib(hc[k]['peak_rss_mib_median'])}" for k in ("inline_yaml", "inline_json", "sidecar")))
+    print(f"{results['history']['points']:,}-point history: " + "; ".join(f"{hc[k]['label']} {s(hc[k]['median_s'])}, {mib(hc[k]['peak_rss_mib_median'])}" for k in ("inline_yaml", "inline_json", "sidecar")))
     elapsed = time.perf_counter() - started
     results["elapsed_s"] = elapsed
     json_out.parent.mkdir(parents=True, exist_ok=True)

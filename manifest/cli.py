@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 from .__about__ import __version__
-from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, ManifestError
+from .report import problem_line
 from .schema import KNOWN_VERSIONS
 
 EXIT_INTERNAL = 70
@@ -26,6 +27,10 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
+        except ManifestError as exc:
+            for problem in exc.problems:
+                click.echo(f"manifest: {problem_line(problem) if problem.file else problem.message}", err=True)
+            sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("manifest: interrupted", err=True)
             sys.exit(130)
@@ -80,13 +85,48 @@ def validate(paths: tuple[str, ...], fmt: str, max_file_size: str, jobs: int, en
 @click.option("--version", "version", default=None, metavar="X.Y", help="Spec version (default: the latest).")
 def schema(version: str | None) -> None:
     """Print the JSON Schema of a spec version."""
-    from .schema import KNOWN_VERSIONS, LATEST_VERSION, schema_text
+    from .schema import LATEST_VERSION, schema_text
 
     v = version or LATEST_VERSION
     if v not in KNOWN_VERSIONS:
         click.echo(f"manifest: unknown spec version {v!r}; this tool knows {', '.join(KNOWN_VERSIONS)}", err=True)
         sys.exit(EXIT_USAGE)
     click.echo(schema_text(v), nl=False)
+
+
+@main.command("export")
+@click.argument("run_ids", nargs=-1, metavar="[RUN_ID]...")
+@click.option("--experiment", help="Export every active run of this experiment (name or id).")
+@click.option("--filter", "filter_string", metavar="EXPR", help="MLflow search filter for --experiment, e.g. \"params.n_estimators = '100'\".")
+@click.option("--tracking-uri", metavar="URI", help="Tracking server or store [default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db].")
+@click.option("-o", "--output", default="-", show_default=True, metavar="PATH", help="File, directory, or - for standard output (one run only).")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default=None, help="Output format [default: from the file extension, else yaml].")
+@click.option("--history", type=click.Choice(["auto", "inline", "sidecar"]), default="auto", show_default=True, help="Where metric histories go: sidecar files above --inline-max-points, always inline, or always sidecar.")
+@click.option("--inline-max-points", type=click.IntRange(min=0), default=10_000, show_default=True, help="Longest history kept inline with --history auto.")
+@click.option("--allow-running", is_flag=True, help="Export a run that has not ended (its status stays RUNNING in the manifest).")
+@click.option("--with-models", is_flag=True, help="Copy the models' files next to the manifest, so an import can recreate them.")
+@click.option("--with-artifacts", is_flag=True, help="Copy the run's artifacts next to the manifest.")
+def export_cmd(run_ids: tuple[str, ...], experiment: str | None, filter_string: str | None, tracking_uri: str | None, output: str, fmt: str | None, history: str, inline_max_points: int, allow_running: bool, with_models: bool, with_artifacts: bool) -> None:
+    """Export MLflow runs as manifests.
+
+    One run goes to standard output by default; several runs (or --experiment) need -o DIRECTORY,
+    which gets one manifest per run named RUNNAME-RUNID8.yaml. Exit status: 0 exported, 2 usage
+    error, 3 tracking store unreachable or credentials refused, 4 run or experiment not found or
+    deleted, 5 run still RUNNING (see --allow-running).
+    """
+    from . import mlflow_export as mx
+    from .tracking import client as make_client
+    from .tracking import resolve_tracking_uri
+
+    if bool(run_ids) == bool(experiment):
+        raise click.UsageError("give RUN_ID... or --experiment NAME (one of the two)")
+    if filter_string and not experiment:
+        raise click.UsageError("--filter goes with --experiment")
+    uri = resolve_tracking_uri(tracking_uri)
+    cl = make_client(uri)
+    ids = list(run_ids) if run_ids else [r.info.run_id for r in mx.find_runs(cl, experiment or "", filter_string, uri)]
+    opts = mx.ExportOptions(history=history, inline_max_points=inline_max_points, allow_running=allow_running, with_models=with_models, with_artifacts=with_artifacts, progress=mx.progress_printer())  # type: ignore[arg-type]
+    mx.export_to_files(cl, ids, tracking_uri=uri, output=output, fmt=fmt, options=opts, many=bool(experiment) or len(ids) > 1, log=lambda s: click.echo(s, err=True))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,12 @@ EXIT_OK = 0
 EXIT_INVALID = 1
 #: Bad usage, or input that could not be read at all (missing path, over the size limit, I/O error).
 EXIT_USAGE = 2
+#: The tracking server or store cannot be reached, or refused the credentials.
+EXIT_TRACKING = 3
+#: A run, experiment or model that was asked for does not exist (or is deleted).
+EXIT_NOT_FOUND = 4
+#: The request was refused to protect data (a RUNNING run, an existing output, a duplicate import).
+EXIT_REFUSED = 5
 
 Severity = Literal["error", "warning"]
 
@@ -75,6 +81,30 @@ class InvalidManifest(ManifestError):
     """The document was read but is not a valid manifest (syntax, structure or rules)."""
 
     exit_code = EXIT_INVALID
+
+
+class TrackingError(ManifestError):
+    """The tracking server or store cannot be reached, or refused the credentials."""
+
+    exit_code = EXIT_TRACKING
+
+
+class NotFound(ManifestError):
+    """A run, experiment or model does not exist, or is deleted."""
+
+    exit_code = EXIT_NOT_FOUND
+
+
+class Refused(ManifestError):
+    """The operation was refused to protect data; the message says which option overrides it."""
+
+    exit_code = EXIT_REFUSED
+
+
+class BadRequest(ManifestError):
+    """The request itself is wrong (an option, a filter expression): a usage error."""
+
+    exit_code = EXIT_USAGE
 
 
 class UnreadableInput(ManifestError):

@@ -30,7 +30,7 @@ from pydantic import (
 
 SPEC_VERSION = "1.0"
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-_TIMESTAMP = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z$")
+_TIMESTAMP = re.compile(r"^(?!0000)[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z$")
 _NAMESPACE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(?![\s\S])")
 _ORCID = re.compile(r"^https://orcid\.org/[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]$")
 
@@ -78,7 +78,7 @@ def _timestamp(v: str) -> str:
 
 
 def _commit(v: str) -> str:
-    if len(v) not in (40, 64) or not re.search(r"^[0-9a-f]+$", v):
+    if len(v) not in (40, 64) or not re.search(r"^[0-9a-f]+(?![\s\S])", v):
         raise ValueError("not a lowercase hexadecimal commit id of 40 or 64 digits")
     return v
 
@@ -118,7 +118,7 @@ def _hex(n: int) -> Any:
 class _Model(BaseModel):
     """Common behaviour: unknown fields and explicit nulls are errors; absent fields are omitted."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True, regex_engine="python-re", validate_default=False)
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False, regex_engine="python-re", validate_default=False)
     _min_fields: ClassVar[int] = 0
 
     @model_validator(mode="before")

@@ -90,7 +90,8 @@ def schema_problems(data: Any, version: str = LATEST_VERSION, *, engine: Engine 
     problems: dict[tuple[str, str, str], Problem] = {}
     for keyword, path, sub, value, instance, spath in raw:
         if "propertyNames" in spath:
-            names_schema = _walk(schema, spath[: spath.index("propertyNames") + 1])
+            # jsonschema (python) reports the propertyNames sub-schema itself; jsonschema-rs a resolved path
+            names_schema = sub if engine == "python" else _walk(schema, spath[: spath.index("propertyNames") + 1])
             obj = _resolve(data, path)
             keyword, sub, value, instance = "propertyNames", {}, names_schema, obj
         for p in _describe(keyword, list(path), sub, value, instance, spath):

@@ -57,3 +57,32 @@ def minimal() -> dict[str, Any]:
         "provenance": {"created_at": "2026-01-02T03:04:05.678Z", "created_by": {"name": "test", "version": "0"}},
         "run": {"status": "FINISHED", "start_time": "2026-01-02T03:04:05.678Z", "end_time": "2026-01-02T03:05:05.678Z"},
     }
+
+
+# --------------------------------------------------------------------------- real MLflow
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real `mlflow server` on 127.0.0.1 (free port), for this test session (per xdist worker)."""
+    from mlflow_env import start_server
+
+    server = start_server(tmp_path_factory.mktemp("mlflow-server"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def auth_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real `mlflow server --app-name basic-auth`."""
+    from mlflow_env import start_server
+
+    server = start_server(tmp_path_factory.mktemp("mlflow-auth-server"), auth=True)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sqlite_uri(tmp_path: Path) -> str:
+    """The embedded default: a SQLite store, here in a temporary directory."""
+    return f"sqlite:///{tmp_path}/mlflow.db"
