@@ -140,6 +140,38 @@ ANY = ((lambda out: True), "(exit code 0)")
 # --------------------------------------------------------------------------- facts
 
 
+def _burn(n: int = 5_000_000) -> int:
+    acc = 0
+    for i in range(n):
+        acc += i * i
+    return acc
+
+
+def _timed_procs(k: int) -> float:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_burn) for _ in range(k)]
+    t = time.perf_counter()
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    return time.perf_counter() - t
+
+
+def parallel_capacity(reps: int = 3) -> dict[str, Any]:
+    """How many CPU-bound Python processes really run at once: k * t(1) / t(k), k = cores (ideal: k).
+
+    On a shared VM the vCPUs may not all be usable at full speed; this tells how much the
+    ``--jobs 0`` figures can gain from several processes on this machine, at this moment.
+    """
+    k = os.cpu_count() or 1
+    one = statistics.median(_timed_procs(1) for _ in range(reps))
+    many = statistics.median(_timed_procs(k) for _ in range(reps))
+    return {"processes": k, "t1_s": one, "tk_s": many, "effective_parallelism": k * one / many}
+
+
 def _version(dist: str) -> str:
     try:
         return metadata.version(dist)
@@ -269,8 +301,14 @@ def main() -> int:
         f"ruamel.yaml {v['ruamel.yaml']}; ruamel.yaml.clib {v['ruamel.yaml.clib']}; C extension loaded: {'yes' if facts['ruamel_c_extension_loaded'] else 'NO'}"
         f" (manifest's YAML parser: {facts['manifest_yaml_parser']}; check-jsonschema also loads YAML with ruamel.yaml typ=safe, C parser when present)"
     )
+    cap = parallel_capacity()
+    facts["parallel_capacity_at_start"] = cap
     la = facts["loadavg_at_start"]
     print(f"load average at start: {', '.join(f'{x:.2f}' for x in la) if la else '?'}   MLFLOW_DISABLE_TELEMETRY=true")
+    print(
+        f"parallel capacity: {cap['processes']} CPU-bound Python processes at once run {cap['effective_parallelism']:.2f}x as fast as one "
+        f"(ideal {cap['processes']}.00; {s(cap['t1_s'])} alone vs {s(cap['tk_s'])} for {cap['processes']}) - bounds what --jobs 0 can gain here"
+    )
     print()
 
     layout = inputs.generate(in_dir, n_files=n_files, n_points=n_points, force=args.regen, log=log)
@@ -330,7 +368,7 @@ def main() -> int:
             print("* largest single process (with --jobs 0: the parent or one worker), not the sum")
             print(f"check-jsonschema / ours (all cores):  {cm / om:5.2f}x   target >= {BULK_TARGET_RATIO:.0f}x -> {'PASS' if ok2 else 'FAIL'}")
             print(f"check-jsonschema / ours (--jobs 1):   {cm / o1m:5.2f}x   (one process each: the gain from the engine and code alone)")
-            print(f"ours --jobs 1 / ours (all cores):     {o1m / om:5.2f}x   (the gain from {os.cpu_count()} processes)")
+            print(f"ours --jobs 1 / ours (all cores):     {o1m / om:5.2f}x   (the gain from {os.cpu_count()} processes; this machine's parallel capacity: {cap['effective_parallelism']:.2f}x)")
             an = anatomy("bulk", b["dir"])
             tot = an["parse_s"] + an["schema_s"] + an["rules_s"]
             print(f"\nwhere ours spends its time (one warm process, {an['files']} files; process start, directory walk and pool not included):")
@@ -424,6 +462,9 @@ def main() -> int:
         )
     hc = results["history"]["cases"]
     print(f"{results['history']['points']:,}-point history: " + "; ".join(f"{hc[k]['label']} {s(hc[k]['median_s'])}, {mib(hc[k]['peak_rss_mib_median'])}" for k in ("inline_yaml", "inline_json", "sidecar")))
+    cap_end = parallel_capacity()
+    results["machine"]["parallel_capacity_at_end"] = cap_end
+    print(f"parallel capacity at the end: {cap_end['effective_parallelism']:.2f}x of an ideal {cap_end['processes']}.00 (at the start: {cap['effective_parallelism']:.2f}x)")
     elapsed = time.perf_counter() - started
     results["elapsed_s"] = elapsed
     json_out.parent.mkdir(parents=True, exist_ok=True)

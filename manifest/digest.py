@@ -2,7 +2,7 @@
 
 A directory's digest is the digest of the text ``sha256sum`` prints for every regular file below
 it, sorted by path: lines ``<hex digest>  <relative/posix/path>\\n`` ordered by the UTF-8 bytes of
-the path. ``(cd DIR && find . -type f | sed 's|^\\./||' | LC_ALL=C sort | xargs -d '\\n' sha256sum) |
+the path. ``(cd DIR && find . -type f | sed 's|^\\./||' | LC_ALL=C sort | xargs -r -d '\\n' sha256sum) |
 sha256sum`` gives the same value. Its size is the sum of the files' sizes.
 """
 

@@ -57,7 +57,7 @@ class ExportOptions:
     with_models: bool = False
     #: Copy the run's artifacts next to the manifest (``artifacts/``).
     with_artifacts: bool = False
-    workers: int = 8
+    workers: int = 2
     progress: Callable[[str, int], None] | None = None
 
 

@@ -155,7 +155,46 @@ def _bad_constant(token: str) -> Any:
     raise ValueError(token)
 
 
+_BIG_EXPONENT = re.compile(r"[eE]\+?[0-9]{3,}")
+
+
 def _parse_json(text: str, name: str) -> Any:
+    data = _load_json(text, name)
+    _check_keys_depth(data, name, 0)
+    if _BIG_EXPONENT.search(text):  # 1e400 parses as inf: write it as YAML does, "Infinity"
+        data = _finite_or_string(data)
+    if "\\u" in text and re.search(r"\\u[dD][89abAB]", text):
+        _refuse_lone_surrogates(data, name)
+    return data
+
+
+def _finite_or_string(v: Any) -> Any:
+    if isinstance(v, float) and math.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    if isinstance(v, dict):
+        return {k: _finite_or_string(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_finite_or_string(x) for x in v]
+    return v
+
+
+def _refuse_lone_surrogates(v: Any, name: str) -> None:
+    stack = [v]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            stack.extend(x.keys())
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
+        elif isinstance(x, str):
+            try:
+                x.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidManifest(Problem("encoding", f"string {x[:40]!r} holds an unpaired UTF-16 surrogate escape; it is not valid Unicode text"), file=name) from None
+
+
+def _load_json(text: str, name: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_bad_constant)
     except json.JSONDecodeError as exc:

@@ -179,4 +179,17 @@ def validate_paths(paths: Sequence[str], *, max_bytes: int = DEFAULT_MAX_BYTES, 
             outcome.sidecars.append(name)
         else:
             outcome.skipped.append((name, reason))
+    for raw in paths:
+        if raw != "-" and Path(raw).is_dir() and not any(r.kind == "manifest" and _under(r.file, raw) for r in outcome.reports):
+            if not any(r.file == raw for r in outcome.reports):
+                r = Report(file=raw, kind="directory", unreadable=True)
+                r.problems.append(Problem("no-manifests", "directory holds no manifest (see the skipped files)", file=raw))
+                outcome.reports.append(r)
     return outcome
+
+
+def _under(file: str, directory: str) -> bool:
+    try:
+        return Path(file).resolve().is_relative_to(Path(directory).resolve())
+    except OSError:
+        return False

@@ -215,6 +215,7 @@ def atomic_write(path: str | os.PathLike[str], content: str | bytes) -> None:
             fh.write(content.encode("utf-8") if isinstance(content, str) else content)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -222,6 +223,12 @@ def atomic_write(path: str | os.PathLike[str], content: str | bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def dump(data: Any, path: str | os.PathLike[str], format: str | None = None) -> None:
