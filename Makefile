@@ -22,7 +22,7 @@ demo: install
 	$(BIN)/python examples/demo.py
 
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 -q --durations=15
 
 bench: install
 	$(BIN)/python benchmarks/run.py

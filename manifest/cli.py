@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 a document is not a valid manifest; 2 usage error or un
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
@@ -114,8 +115,6 @@ def export_cmd(run_ids: tuple[str, ...], experiment: str | None, filter_string: 
     error, 3 tracking store unreachable or credentials refused, 4 run or experiment not found or
     deleted, 5 run still RUNNING (see --allow-running).
     """
-    from . import mlflow_export as mx
-    from .tracking import client as make_client
     from .tracking import resolve_tracking_uri
 
     if bool(run_ids) == bool(experiment):
@@ -123,10 +122,57 @@ def export_cmd(run_ids: tuple[str, ...], experiment: str | None, filter_string: 
     if filter_string and not experiment:
         raise click.UsageError("--filter goes with --experiment")
     uri = resolve_tracking_uri(tracking_uri)
+    real_stdout = sys.stdout
+    sys.stdout = sys.stderr  # MLflow may print; only the manifest goes to standard output
+    try:
+        _export(run_ids, experiment, filter_string, uri, output, fmt, history, inline_max_points, allow_running, with_models, with_artifacts, real_stdout)
+    finally:
+        sys.stdout = real_stdout
+
+
+def _export(run_ids: tuple[str, ...], experiment: str | None, filter_string: str | None, uri: str, output: str, fmt: str | None, history: str, inline_max_points: int, allow_running: bool, with_models: bool, with_artifacts: bool, stdout: Any) -> None:
+    from . import mlflow_export as mx
+    from .tracking import client as make_client
+
     cl = make_client(uri)
     ids = list(run_ids) if run_ids else [r.info.run_id for r in mx.find_runs(cl, experiment or "", filter_string, uri)]
     opts = mx.ExportOptions(history=history, inline_max_points=inline_max_points, allow_running=allow_running, with_models=with_models, with_artifacts=with_artifacts, progress=mx.progress_printer())  # type: ignore[arg-type]
-    mx.export_to_files(cl, ids, tracking_uri=uri, output=output, fmt=fmt, options=opts, many=bool(experiment) or len(ids) > 1, log=lambda s: click.echo(s, err=True))
+    mx.export_to_files(cl, ids, tracking_uri=uri, output=output, fmt=fmt, options=opts, many=bool(experiment) or len(ids) > 1, log=lambda s: click.echo(s, err=True), stdout=stdout)
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--tracking-uri", metavar="URI", help="Tracking server or store [default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db].")
+@click.option("--experiment", metavar="NAME", help="Experiment to import into [default: the manifest's own]; created if missing.")
+@click.option("--allow-duplicate", is_flag=True, help="Import even if this manifest was imported into the experiment before.")
+@click.option("--register-model", metavar="NAME", help="Register each recreated model under this registered-model name.")
+def import_cmd(paths: tuple[str, ...], tracking_uri: str | None, experiment: str | None, allow_duplicate: bool, register_model: str | None) -> None:
+    """Recreate runs from manifests (files or directories) in an MLflow tracking store.
+
+    Every manifest and every file next to it is checked before the store is touched. A parent and
+    its children keep their structure. The new run id is the last line of standard output (one
+    line per run); everything else goes to standard error. Exit status: 0 imported, 1 invalid
+    manifest, 2 usage error or unreadable input, 3 tracking store unreachable or credentials
+    refused, 4 experiment deleted, 5 already imported (see --allow-duplicate), 6 a file next to the
+    manifest is missing or differs from its digest.
+    """
+    from .mlflow_import import ImportOptions, import_paths
+    from .tracking import client as make_client
+    from .tracking import resolve_tracking_uri
+
+    uri = resolve_tracking_uri(tracking_uri)
+    opts = ImportOptions(experiment=experiment, allow_duplicate=allow_duplicate, register_model=register_model, log=lambda s: click.echo(s, err=True))
+    from .mlflow_import import manifest_paths, prepare
+
+    out = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr):  # MLflow prints "View run ..." lines; keep stdout for run ids
+        for f in manifest_paths(list(paths)):  # fail on an invalid manifest before connecting
+            prepare(f)
+        cl = make_client(uri, check=not uri.startswith("sqlite:"))
+        imported = import_paths(cl, list(paths), tracking_uri=uri, options=opts)
+    for _, run_id in imported:
+        out.write(run_id + "\n")
+    out.flush()
 
 
 if __name__ == "__main__":  # pragma: no cover

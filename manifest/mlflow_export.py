@@ -695,6 +695,7 @@ def export_to_files(
     options: ExportOptions,
     many: bool,
     log: Callable[[str], None] = lambda s: None,
+    stdout: Any = None,
 ) -> list[str]:
     """Export runs to ``output`` (``-``, a file, or a directory when ``many``); returns what was written."""
     from .errors import BadRequest, InvalidManifest
@@ -740,8 +741,9 @@ def export_to_files(
             for w in exported.warnings:
                 log(f"warning: run {run_id}: {w}")
             if target is None:
-                sys.stdout.write(dumps(exported.manifest, ext))
-                sys.stdout.flush()
+                out = stdout or sys.stdout
+                out.write(dumps(exported.manifest, ext))
+                out.flush()
                 written.append("-")
             else:
                 write_exported(exported, target, ext)

@@ -134,6 +134,8 @@ def _check_one(item: tuple[str, bool], max_bytes: int, engine: Engine) -> tuple[
 
     name, explicit = item
     report = Report(file=name)
+    if not explicit and _looks_like_sidecar(name):
+        return None, "a metric history file (no spec_version): not a manifest", []
     try:
         doc = load_path(name, max_bytes=max_bytes)
     except ManifestError as exc:
@@ -148,6 +150,17 @@ def _check_one(item: tuple[str, bool], max_bytes: int, engine: Engine) -> tuple[
         report.problems.append(Problem("sidecar-not-present", "history files are not checked for a manifest read from standard input", None, severity="warning", file=name))
     sidecars = [str(s) for s in sidecar_paths(doc.data, Path(name).parent)] if is_mapping and name != "-" else []
     return report, None, sidecars
+
+
+def _looks_like_sidecar(name: str) -> bool:
+    """Canonical history sidecars start with ``{"step":[``; no manifest can (step is not a field)."""
+    if not name.lower().endswith(".json"):
+        return False
+    try:
+        with open(name, "rb") as fh:
+            return fh.read(9) == b'{"step":['
+    except OSError:
+        return False
 
 
 def validate_paths(paths: Sequence[str], *, max_bytes: int = DEFAULT_MAX_BYTES, engine: Engine = "rs", jobs: int = 0) -> Outcome:

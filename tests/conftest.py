@@ -27,7 +27,7 @@ def manifest_bin() -> Path:
 
 @pytest.fixture
 def cli(manifest_bin: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    def run(*args: str, input: str | bytes | None = None, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def run(*args: str, input: str | bytes | None = None, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         if isinstance(input, bytes):
             proc = subprocess.run([str(manifest_bin), *args], input=input, capture_output=True, cwd=cwd, timeout=timeout)
             return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
@@ -83,6 +83,8 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture
-def sqlite_uri(tmp_path: Path) -> str:
-    """The embedded default: a SQLite store, here in a temporary directory."""
+def sqlite_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The embedded default: a SQLite store, here in a temporary directory (also the working
+    directory, since MLflow puts a SQLite store's artifacts under ./mlruns)."""
+    monkeypatch.chdir(tmp_path)
     return f"sqlite:///{tmp_path}/mlflow.db"

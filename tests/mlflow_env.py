@@ -52,10 +52,13 @@ class Server:
         return out
 
 
-def start_server(root: Path, *, auth: bool = False, timeout: float = 90) -> Server:
-    """Start ``mlflow server`` (one worker, no job runner) and wait until /health answers."""
+def start_server(root: Path, *, auth: bool = False, timeout: float = 90, port: int | None = None) -> Server:
+    """Start ``mlflow server`` (one worker, no job runner) and wait until /health answers.
+
+    Starting again with the same ``root`` (and ``port``) serves the same store.
+    """
     root.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_DISABLE_TELEMETRY="true")
     args = [str(BIN / "mlflow"), "server", "--backend-store-uri", f"sqlite:///{root}/server.db", "--artifacts-destination", str(root / "artifacts"),
             "--serve-artifacts", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
@@ -71,7 +74,7 @@ def start_server(root: Path, *, auth: bool = False, timeout: float = 90) -> Serv
         )
         env.update(MLFLOW_AUTH_CONFIG_PATH=str(ini), MLFLOW_FLASK_SERVER_SECRET_KEY="test-secret-key", MLFLOW_AUTH_ADMIN_PASSWORD=password)
         args += ["--app-name", "basic-auth"]
-    log = open(root / "server.log", "wb")
+    log = open(root / "server.log", "ab")
     proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
     uri = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout

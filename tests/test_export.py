@@ -20,7 +20,6 @@ from manifest.params import param_text
 from manifest.parse import load_path, parse_text
 from manifest.validate import validate_data
 
-pytestmark = pytest.mark.xdist_group("mlflow")
 
 
 def export(cli, uri: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
