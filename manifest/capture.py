@@ -82,13 +82,19 @@ def _entry_point(workdir: Path) -> str | None:
 
 
 def _data_entry(item: str | os.PathLike[str] | Mapping[str, Any], cwd: Path) -> dict[str, Any]:
+    """A manifest data input: a path is digested (``uri`` defaults to the path as given); an entry
+    without a path (``{"name": ..., "kind": "memory", "split": {...}}``) is recorded as given."""
     spec: dict[str, Any] = {"path": item} if not isinstance(item, Mapping) else dict(item)
+    if "path" not in spec:
+        if "name" not in spec:
+            raise ValueError("a data entry without a path needs a name")
+        return dict(spec)
     path = Path(spec.pop("path"))
     full = path if path.is_absolute() else cwd / path
     entry: dict[str, Any] = {"name": spec.pop("name", path.stem or path.name)}
     if "role" in spec:
         entry["role"] = spec.pop("role")
-    entry["uri"] = path.as_posix()
+    entry["uri"] = spec.pop("uri", path.as_posix())
     kind, size, digest = path_digest(full)
     entry["kind"] = kind
     if kind == "file":
@@ -170,8 +176,10 @@ def log_context(
 ) -> dict[str, Any]:
     """Collect the context and log it to the active run (or ``run_id``); returns the context.
 
-    ``data`` items are paths or mappings ``{"path": ..., "name": ..., "role": ...}`` (other keys are
-    copied into the manifest's data input); directories are digested as trees.
+    ``data`` items are paths or mappings ``{"path": ..., "name": ..., "role": ..., "uri": ...}``
+    (other keys, such as ``split`` or ``license``, are copied into the manifest's data input);
+    directories are digested as trees. The name of an item matches it with the MLflow dataset
+    input of the same name at export.
     """
     import mlflow
 

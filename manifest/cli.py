@@ -95,6 +95,34 @@ def schema(version: str | None) -> None:
     click.echo(schema_text(v), nl=False)
 
 
+@main.command("diff")
+@click.argument("a", type=click.Path(dir_okay=False))
+@click.argument("b", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--only-differences", is_flag=True, help="Show only the rows that differ.")
+def diff_cmd(a: str, b: str, fmt: str, only_differences: bool) -> None:
+    """Compare two manifests side by side: run, params, metrics, data, code, environment, models.
+
+    Identity and provenance are shown but do not count. Exit status: 0 no difference, 1
+    differences (or an invalid manifest), 2 usage error or unreadable file.
+    """
+    from .compare import compare, differences, render_json, render_text
+    from .errors import InvalidManifest
+    from .parse import load_path
+    from .validate import validate_document
+
+    docs = []
+    for path in (a, b):
+        doc = load_path(path)
+        errors = [p for p in validate_document(doc) if p.severity == "error"]
+        if errors:
+            raise InvalidManifest(errors)
+        docs.append(doc.data)
+    rows = compare(docs[0], docs[1])
+    click.echo(render_json(rows) if fmt == "json" else render_text(rows, (a, b), only_differences=only_differences), nl=False)
+    sys.exit(EXIT_INVALID if differences(rows) else EXIT_OK)
+
+
 @main.command("export")
 @click.argument("run_ids", nargs=-1, metavar="[RUN_ID]...")
 @click.option("--experiment", help="Export every active run of this experiment (name or id).")
@@ -107,13 +135,19 @@ def schema(version: str | None) -> None:
 @click.option("--allow-running", is_flag=True, help="Export a run that has not ended (its status stays RUNNING in the manifest).")
 @click.option("--with-models", is_flag=True, help="Copy the models' files next to the manifest, so an import can recreate them.")
 @click.option("--with-artifacts", is_flag=True, help="Copy the run's artifacts next to the manifest.")
-def export_cmd(run_ids: tuple[str, ...], experiment: str | None, filter_string: str | None, tracking_uri: str | None, output: str, fmt: str | None, history: str, inline_max_points: int, allow_running: bool, with_models: bool, with_artifacts: bool) -> None:
+@click.option("--bundle", "bundle_dir", metavar="DIR", help="Write a paper bundle: manifests, index, results tables, plots, README, SHA256SUMS.")
+@click.option("--metrics", "metric_names", metavar="NAMES", help="Comma-separated metrics for the bundle's table and plots [default: all].")
+@click.option("--force", is_flag=True, help="Replace a bundle directory that exists and is not empty.")
+def export_cmd(run_ids: tuple[str, ...], experiment: str | None, filter_string: str | None, tracking_uri: str | None, output: str, fmt: str | None, history: str, inline_max_points: int, allow_running: bool, with_models: bool, with_artifacts: bool, bundle_dir: str | None, metric_names: str | None, force: bool) -> None:
     """Export MLflow runs as manifests.
 
     One run goes to standard output by default; several runs (or --experiment) need -o DIRECTORY,
     which gets one manifest per run named RUNNAME-RUNID8.yaml. Exit status: 0 exported, 2 usage
     error, 3 tracking store unreachable or credentials refused, 4 run or experiment not found or
-    deleted, 5 run still RUNNING (see --allow-running).
+    deleted (or an experiment without runs), 5 run still RUNNING (see --allow-running) or
+    bundle directory not empty (see --force).
+
+    With --bundle DIR, the runs become a directory for a paper's supplementary material.
     """
     from .tracking import resolve_tracking_uri
 
@@ -125,9 +159,43 @@ def export_cmd(run_ids: tuple[str, ...], experiment: str | None, filter_string: 
     real_stdout = sys.stdout
     sys.stdout = sys.stderr  # MLflow may print; only the manifest goes to standard output
     try:
-        _export(run_ids, experiment, filter_string, uri, output, fmt, history, inline_max_points, allow_running, with_models, with_artifacts, real_stdout)
+        if bundle_dir:
+            if output != "-":
+                raise click.UsageError("--bundle DIR and -o are alternatives")
+            _bundle(run_ids, experiment, filter_string, uri, bundle_dir, fmt, history, inline_max_points, with_models, with_artifacts, metric_names, force)
+        else:
+            _export(run_ids, experiment, filter_string, uri, output, fmt, history, inline_max_points, allow_running, with_models, with_artifacts, real_stdout)
     finally:
         sys.stdout = real_stdout
+
+
+def _bundle(run_ids: tuple[str, ...], experiment: str | None, filter_string: str | None, uri: str, out: str, fmt: str | None, history: str, inline_max_points: int, with_models: bool, with_artifacts: bool, metric_names: str | None, force: bool) -> None:
+    import shutil
+    from pathlib import Path
+
+    from . import bundle as bd
+    from . import mlflow_export as mx
+    from .parse import load_path
+    from .tracking import client as make_client
+    from .tracking import strip_credentials
+
+    cl = make_client(uri)
+    ids = list(run_ids) if run_ids else [r.info.run_id for r in mx.find_runs(cl, experiment or "", filter_string, uri)]
+    target = Path(out)
+    tmp = bd.prepare_dir(target, force)
+    try:
+        opts = mx.ExportOptions(history=history, inline_max_points=inline_max_points, with_models=with_models, with_artifacts=with_artifacts, progress=mx.progress_printer())  # type: ignore[arg-type]
+        log = lambda s: click.echo(s, err=True)  # noqa: E731
+        written = mx.export_to_files(cl, ids, tracking_uri=uri, output=str(tmp / "manifests"), fmt=fmt, options=opts, many=True, log=log)
+        manifests = [(Path(w), load_path(w).data) for w in written]
+        source = {"experiment": experiment, "filter": filter_string, "tracking_uri": strip_credentials(uri), "citations": [m["citation"] for _, m in manifests if m.get("citation")]}
+        metrics = [m.strip() for m in metric_names.split(",") if m.strip()] if metric_names else None
+        bd.write_bundle(tmp, manifests, metrics=metrics, source={k: v for k, v in source.items() if v}, log=log)
+        bd.finish(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    click.echo(f"bundle written to {target}/ ({len(written)} manifests); check it with: manifest validate {target}", err=True)
 
 
 def _export(run_ids: tuple[str, ...], experiment: str | None, filter_string: str | None, uri: str, output: str, fmt: str | None, history: str, inline_max_points: int, allow_running: bool, with_models: bool, with_artifacts: bool, stdout: Any) -> None:
@@ -174,6 +242,8 @@ def import_cmd(paths: tuple[str, ...], tracking_uri: str | None, experiment: str
         out.write(run_id + "\n")
     out.flush()
 
+
+from . import cli_verify  # noqa: E402,F401  (registers verify and env)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -171,14 +171,27 @@ def _table_schema(schema_text: str | None) -> dict[str, Any] | None:
     return {"fields": fields} if fields else None
 
 
+CAPTURED_DATA_FIELDS = ("kind", "media_type", "size", "digest", "split", "license", "description")
+
+
 def _data_inputs(run: Any, ctx_data: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """MLflow dataset inputs, completed by the captured data entries that describe them.
+
+    A captured entry describes a dataset input when their names are equal, or else when it is the
+    only captured entry with the input's source URI and the input is the only one with that URI
+    (a split of a file has the file's URI but not its bytes).
+    """
     inputs = list(run.inputs.dataset_inputs) if run.inputs else []
     names = [di.dataset.name for di in inputs]
     out: list[dict[str, Any]] = []
     used: set[str] = set()
-    captured = {d.get("uri"): d for d in ctx_data if d.get("uri")}
-    matched: set[str] = set()
+    sources = []
     for di in inputs:
+        src = _json_or_none(di.dataset.source)
+        uri = (src.get("uri") or src.get("url") or src.get("path")) if isinstance(src, dict) else None
+        sources.append(uri if isinstance(uri, str) and uri else None)
+    matched: set[int] = set()
+    for idx, di in enumerate(inputs):
         ds = di.dataset
         tags = {t.key: t.value for t in di.tags}
         context = tags.get("mlflow.data.context")
@@ -189,22 +202,23 @@ def _data_inputs(run: Any, ctx_data: list[dict[str, Any]]) -> list[dict[str, Any
         entry: dict[str, Any] = {"name": name}
         if context:
             entry["role"] = ROLES.get(context.lower(), context)
-        source = _json_or_none(ds.source)
-        uri = None
-        if isinstance(source, dict):
-            uri = source.get("uri") or source.get("url") or source.get("path")
-        if isinstance(uri, str) and uri:
+        uri = sources[idx]
+        if uri:
             entry["uri"] = strip_credentials(uri)
-            if uri in captured:
-                cap = captured[uri]
-                matched.add(uri)
-                for k in ("kind", "media_type", "size", "digest"):
-                    if k in cap:
-                        entry[k] = cap[k]
+        cap_i = next((i for i, c in enumerate(ctx_data) if i not in matched and c.get("name") == name), None)
+        if cap_i is None and uri and sources.count(uri) == 1:
+            same = [i for i, c in enumerate(ctx_data) if i not in matched and c.get("uri") == uri]
+            cap_i = same[0] if len(same) == 1 else None
+        if cap_i is not None:
+            matched.add(cap_i)
+            for k in CAPTURED_DATA_FIELDS:
+                if k in ctx_data[cap_i]:
+                    entry[k] = ctx_data[cap_i][k]
+            if entry.get("kind") == "memory":
+                entry.pop("uri", None)  # the source URI names where the rows came from, not these bytes
         profile = _json_or_none(ds.profile)
-        if isinstance(profile, dict):
-            if isinstance(profile.get("num_rows"), int):
-                entry["rows"] = profile["num_rows"]
+        if isinstance(profile, dict) and isinstance(profile.get("num_rows"), int):
+            entry["rows"] = profile["num_rows"]
         ts = _table_schema(ds.schema)
         if ts:
             entry["table_schema"] = ts
@@ -224,8 +238,8 @@ def _data_inputs(run: Any, ctx_data: list[dict[str, Any]]) -> list[dict[str, Any
             tracking["tags"] = tags
         entry["tracking"] = {k: v for k, v in tracking.items() if v not in (None, "") or k == "source"}
         out.append(entry)
-    for d in ctx_data:
-        if d.get("uri") not in matched:
+    for i, d in enumerate(ctx_data):
+        if i not in matched:
             extra = dict(d)
             while extra["name"] in used:
                 extra["name"] = f"{extra['name']}-captured"

@@ -203,8 +203,9 @@ def _context(data: dict[str, Any]) -> dict[str, Any]:
     ctx_data = []
     for d in data.get("data") or []:
         if "tracking" in d:
-            if "uri" in d and any(k in d for k in ("digest", "size", "kind", "media_type")):
-                ctx_data.append({k: d[k] for k in ("name", "uri", "kind", "media_type", "size", "digest") if k in d})
+            kept = {k: d[k] for k in ("name", "uri", "kind", "media_type", "size", "digest", "split", "license", "description") if k in d}
+            if set(kept) - {"name", "uri"}:
+                ctx_data.append(kept)
         else:
             ctx_data.append(d)
     ctx: dict[str, Any] = {"context_version": CONTEXT_VERSION, "imported": True, "code": ctx_code, "data": ctx_data}

@@ -34,6 +34,7 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 def summary(outcome: Outcome) -> str:
     manifests = [r for r in outcome.reports if r.kind == "manifest" and not r.unreadable]
+    bundles = [r for r in outcome.reports if r.kind == "bundle"]
     invalid = [r for r in manifests if not r.valid]
     unreadable = [r for r in outcome.reports if r.unreadable]
     errors = sum(len(r.errors) for r in outcome.reports)
@@ -41,6 +42,9 @@ def summary(outcome: Outcome) -> str:
     parts = [f"{_plural(len(manifests), 'manifest')} checked: {len(manifests) - len(invalid)} valid, {len(invalid)} invalid"]
     if errors or warnings:
         parts[0] += f" ({_plural(errors, 'error')}, {_plural(warnings, 'warning')})"
+    if bundles:
+        bad = sum(1 for b in bundles if not b.valid)
+        parts.append(f"{_plural(len(bundles), 'bundle')} checked ({_plural(bad, 'with checksum or index problems', 'with checksum or index problems')})" if bad else f"{_plural(len(bundles), 'bundle')} checked: checksums and index intact")
     if unreadable:
         parts.append(f"{_plural(len(unreadable), 'path')} unreadable")
     if outcome.sidecars:

@@ -192,6 +192,14 @@ def validate_paths(paths: Sequence[str], *, max_bytes: int = DEFAULT_MAX_BYTES, 
             outcome.sidecars.append(name)
         else:
             outcome.skipped.append((name, reason))
+    from .bundle import check_bundle, is_bundle
+
+    for raw in paths:
+        if raw != "-" and Path(raw).is_dir() and is_bundle(Path(raw)):
+            r = Report(file=raw, kind="bundle")
+            r.problems.extend(check_bundle(Path(raw)))
+            outcome.reports.append(r)
+            outcome.skipped = [(n, why) for n, why in outcome.skipped if not _under(n, raw) or not _bundle_part(n, raw)]
     for raw in paths:
         if raw != "-" and Path(raw).is_dir() and not any(r.kind == "manifest" and _under(r.file, raw) for r in outcome.reports):
             if not any(r.file == raw for r in outcome.reports):
@@ -199,6 +207,12 @@ def validate_paths(paths: Sequence[str], *, max_bytes: int = DEFAULT_MAX_BYTES, 
                 r.problems.append(Problem("no-manifests", "directory holds no manifest (see the skipped files)", file=raw))
                 outcome.reports.append(r)
     return outcome
+
+
+def _bundle_part(file: str, bundle: str) -> bool:
+    """Files a bundle holds besides manifests: checked by the bundle check, not "skipped"."""
+    rel = Path(file).resolve().relative_to(Path(bundle).resolve()).as_posix()
+    return rel in ("index.json", "SHA256SUMS", "README.md", "results.md", "results.tex") or rel.startswith(("plots/", "manifests/"))
 
 
 def _under(file: str, directory: str) -> bool:
