@@ -118,7 +118,8 @@ def collect_context(
     """The context (as manifest fields) and the git diff bytes (when dirty), without logging."""
     cwd = Path(workdir or os.getcwd()).resolve()
     script_dir = Path(sys.argv[0]).resolve().parent if sys.argv and sys.argv[0] not in ("", "-c", "-m", "-") else cwd
-    git = git_state(script_dir)
+    script = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] not in ("", "-c", "-m", "-") else None
+    git = git_state(script_dir, include_untracked=[script] if script else None)
     code: dict[str, Any] = git.to_code()
     if git.root is not None:
         try:

@@ -208,6 +208,35 @@ def _export(run_ids: tuple[str, ...], experiment: str | None, filter_string: str
     mx.export_to_files(cl, ids, tracking_uri=uri, output=output, fmt=fmt, options=opts, many=bool(experiment) or len(ids) > 1, log=lambda s: click.echo(s, err=True), stdout=stdout)
 
 
+@main.command("reproduce")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--workdir", type=click.Path(file_okay=False), help="Where to check out the code [default: a temporary directory].")
+@click.option("--repo", type=click.Path(file_okay=False), help="Local repository holding the commit [default: the one around the current directory, else the recorded URL].")
+@click.option("--tracking-uri", metavar="URI", help="Where the new run is logged [default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db].")
+@click.option("--timeout", type=float, default=None, help="Seconds the command may take.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def reproduce_cmd(path: str, workdir: str | None, repo: str | None, tracking_uri: str | None, timeout: float | None, fmt: str) -> None:
+    """Re-run a manifest's run from its recorded code and params, and compare every metric.
+
+    The report (metric, original, reproduced, difference, tolerance, verdict) goes to standard
+    output; the command's own output to standard error. Exit status: 0 every metric within
+    tolerance, 1 a metric differs or is missing (or the manifest is invalid), 2 usage error, 3
+    tracking store unreachable, 7 the run could not be re-executed (no git, unknown commit, missing
+    diff, command failed).
+    """
+    import json
+    from pathlib import Path
+
+    from .reproduce import reproduce, render_text
+
+    out = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr):
+        result = reproduce(path, workdir=Path(workdir) if workdir else None, tracking_uri=tracking_uri, repo=Path(repo) if repo else None, timeout=timeout, log=lambda s: click.echo(s, err=True))
+    out.write(json.dumps(result.to_dict(), indent=2) + "\n" if fmt == "json" else render_text(result))
+    out.flush()
+    sys.exit(EXIT_OK if result.ok else EXIT_INVALID)
+
+
 @main.command("import")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--tracking-uri", metavar="URI", help="Tracking server or store [default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db].")

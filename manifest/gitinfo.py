@@ -40,8 +40,13 @@ def _git(cwd: Path, *args: str, binary: bool = False) -> Any:
     return proc.stdout if binary else proc.stdout.decode("utf-8", "replace").strip()
 
 
-def git_state(path: str | Path) -> GitState:
-    """Read the git state of the repository holding ``path`` (a file or directory)."""
+def git_state(path: str | Path, *, include_untracked: list[Path] | None = None) -> GitState:
+    """Read the git state of the repository holding ``path`` (a file or directory).
+
+    Files in ``include_untracked`` (the entry point, typically) that git does not track yet make
+    the tree dirty, and their content is added to the diff as new files, so that the run can be
+    re-created from commit + diff.
+    """
     p = Path(path).resolve()
     cwd = p if p.is_dir() else p.parent
     try:
@@ -62,9 +67,20 @@ def git_state(path: str | Path) -> GitState:
     except RuntimeError:
         pass
     status = _git(root, "status", "--porcelain", "--untracked-files=no")
-    state.dirty = bool(status)
+    untracked = []
+    for f in include_untracked or []:
+        f = Path(f).resolve()
+        if f.is_file() and f.is_relative_to(root):
+            rel = f.relative_to(root).as_posix()
+            if subprocess.run(["git", "ls-files", "--error-unmatch", rel], cwd=root, capture_output=True).returncode != 0:
+                untracked.append(rel)
+    state.dirty = bool(status) or bool(untracked)
     if state.dirty:
-        state.diff = _git(root, "diff", "HEAD", "--binary", binary=True)
+        diff = _git(root, "diff", "HEAD", "--binary", binary=True)
+        for rel in untracked:
+            proc = subprocess.run(["git", "diff", "--no-index", "--binary", "/dev/null", rel], cwd=root, capture_output=True, timeout=60)
+            diff += proc.stdout  # exit status 1 means "differs", which is the point
+        state.diff = diff
     try:
         remote = _git(root, "config", "--get", "remote.origin.url")
         state.repository = strip_credentials(remote) if remote else None
