@@ -81,6 +81,22 @@ def _entry_point(workdir: Path) -> str | None:
         return p.name
 
 
+def _relative_to_checkout(argv: list[str], root: Path, cwd: Path, code: dict[str, Any]) -> list[str]:
+    """Absolute paths into the repository become relative to the run's working directory, so the
+    command re-runs from any checkout; when the run started outside the repository, from its root."""
+    base = cwd if cwd.is_relative_to(root) else root
+    if base == root and "working_directory" not in code:
+        code["working_directory"] = ""
+    out = []
+    for arg in argv:
+        p = Path(arg)
+        if p.is_absolute() and p.resolve().is_relative_to(root):
+            out.append(os.path.relpath(p.resolve(), base))
+        else:
+            out.append(arg)
+    return out
+
+
 def _data_entry(item: str | os.PathLike[str] | Mapping[str, Any], cwd: Path) -> dict[str, Any]:
     """A manifest data input: a path is digested (``uri`` defaults to the path as given); an entry
     without a path (``{"name": ..., "kind": "memory", "split": {...}}``) is recorded as given."""
@@ -131,6 +147,8 @@ def collect_context(
     if entry:
         code["entry_point"] = entry
     code["command"] = command_line()
+    if git.root is not None:
+        code["command"] = _relative_to_checkout(code["command"], git.root, cwd, code)
     if command_template:
         code["command_template"] = list(command_template)
     variables = {}

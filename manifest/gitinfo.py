@@ -76,9 +76,9 @@ def git_state(path: str | Path, *, include_untracked: list[Path] | None = None) 
                 untracked.append(rel)
     state.dirty = bool(status) or bool(untracked)
     if state.dirty:
-        diff = _git(root, "diff", "HEAD", "--binary", binary=True)
+        diff = _git(root, "-c", "color.ui=never", "diff", "--no-ext-diff", "--no-textconv", "HEAD", "--binary", binary=True)
         for rel in untracked:
-            proc = subprocess.run(["git", "diff", "--no-index", "--binary", "/dev/null", rel], cwd=root, capture_output=True, timeout=60)
+            proc = subprocess.run(["git", "-c", "color.ui=never", "diff", "--no-ext-diff", "--no-textconv", "--no-index", "--binary", "/dev/null", rel], cwd=root, capture_output=True, timeout=60)
             diff += proc.stdout  # exit status 1 means "differs", which is the point
         state.diff = diff
     try:

@@ -411,7 +411,8 @@ def _finish_models(client: Any, run_id: str, prep: Prepared, options: ImportOpti
             except MlflowException as exc:
                 if getattr(exc, "error_code", "") != "RESOURCE_ALREADY_EXISTS":
                     raise
-            mv = client.create_model_version(options.register_model, f"models:/{model_id}", run_id=run_id, model_id=model_id)
+            source = client.get_logged_model(model_id).artifact_location
+            mv = client.create_model_version(options.register_model, source, run_id=run_id, model_id=model_id)
             options.log(f"registered model {options.register_model!r} version {mv.version} -> {model_id}")
 
 

@@ -190,6 +190,12 @@ def reproduce(path: str | Path, *, workdir: Path | None = None, tracking_uri: st
     checkout = obtain_code(code, work.resolve(), repo, diff_file, log)
     cwd = checkout / PurePosixPath(code.get("working_directory") or ".")
     command = fill_template(list(template), m.get("params") or {})
+    from .rules import template_fields
+
+    used, _ = template_fields(list(code.get("command_template") or []))
+    unused = sorted(set(m.get("params") or {}) - set(used))
+    if unused:
+        log(f"reproduce: warning: params not passed to the command (the command template does not name them; changing them has no effect): {', '.join(unused)}")
     uri = resolve_tracking_uri(tracking_uri)
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
         uri = f"sqlite:///{(Path.cwd() / uri[len('sqlite:///'):]).resolve()}"  # the command runs elsewhere

@@ -98,8 +98,14 @@ def client(uri: str | None = None, *, check: bool = True) -> Any:
     if check:
         preflight(resolved)
     with mlflow_errors(resolved):
+        import mlflow
         from mlflow import MlflowClient
 
+        # MLflow resolves some URIs (models:/, registry sources) through the process-wide
+        # default; make it the store we were asked to use.
+        mlflow.set_tracking_uri(resolved)
+        if not resolved.startswith("file:"):
+            mlflow.set_registry_uri(resolved)
         return MlflowClient(tracking_uri=resolved, registry_uri=resolved if not resolved.startswith("file:") else None)
 
 

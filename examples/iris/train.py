@@ -62,6 +62,9 @@ def main() -> None:
                 {"name": "iris-test", "kind": "memory", "split": {**split, "fraction": args.test_size}},
             ],
             seeds={**seeds, "sklearn.random_state": args.random_state},
+            # how params reach this script, so that `manifest reproduce` can re-run it with them
+            command_template=["python", "train.py", "--n-estimators", "{n_estimators}", "--test-size", "{test_size}", "--random-state", "{random_state}",
+                              "--experiment", args.experiment, "--registered-model", args.registered_model, "--alias", args.alias],
             determinism={"level": "bitwise", "settings": {"n_jobs": 1}},
         )
         source = mlflow.data.from_pandas(df, source=DATA, name="iris", targets="target")
