@@ -1,6 +1,10 @@
 """Performance benchmarks of ``manifest validate`` (run with ``make bench``).
 
-    .venv/bin/python benchmarks/run.py [--quick] [--regen] [--inputs DIR] [--json FILE]
+    .venv/bin/python benchmarks/run.py [--only validate|export-import|all] [--quick] [--regen] [--inputs DIR] [--json FILE]
+
+``--only validate`` runs the ``manifest validate`` benchmarks below; ``--only export-import`` runs
+those of ``manifest export`` / ``manifest import`` (``benchmarks/exim.py``); ``all`` (the default)
+runs both, validate first.
 
 1. cold single-file validation: a fresh process each time, against ``python -c pass`` and
    check-jsonschema on ``examples/iris/manifest.yaml``;
@@ -277,12 +281,45 @@ def anatomy(mode: str, arg: str) -> dict[str, Any]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="smoke run: 100 files, 100,000 points, 2 repetitions (figures not comparable)")
-    ap.add_argument("--regen", action="store_true", help="regenerate the inputs even if the cached ones are current")
-    ap.add_argument("--inputs", type=Path, default=None, help="where the inputs go (default .bench/validate/inputs)")
-    ap.add_argument("--json", type=Path, default=None, help="results file (default .bench/validate.json)")
+    ap.add_argument("--only", choices=["validate", "export-import", "all"], default="all", help="which benchmarks to run (default: all: validate, then export-import)")
+    ap.add_argument("--quick", action="store_true", help="smoke run (figures not comparable): validate: 100 files, 100,000 points, 2 repetitions; export-import: 100,000 and 200,000 points, 1 repetition")
+    ap.add_argument("--regen", action="store_true", help="regenerate the validate inputs even if the cached ones are current")
+    ap.add_argument("--inputs", type=Path, default=None, help="where the validate inputs go (default .bench/validate/inputs)")
+    ap.add_argument("--json", type=Path, default=None, help="validate results file (default .bench/validate.json)")
+    ap.add_argument("--exim-json", type=Path, default=None, help="export-import results file (default .bench/export_import.json)")
+    ap.add_argument("--exim-reps", type=int, default=None, help="export-import: runs per export case (default 3)")
+    ap.add_argument("--exim-fetch-sweep-reps", type=int, default=None, help="export-import: runs per point of the export-concurrency sweep (default 2)")
+    ap.add_argument("--exim-import-reps", type=int, default=None, help="export-import: runs per import case, ~45 s each on the server (default 2)")
+    ap.add_argument("--exim-sweep-reps", type=int, default=None, help="export-import: runs per point of the import-concurrency sweep (default 1)")
+    ap.add_argument("--exim-big-reps", type=int, default=None, help="export-import: runs of the 1,000,000-point import and export (default 1)")
+    ap.add_argument("--exim-keep", action="store_true", help="export-import: keep the stores and exports in .bench/exim/ (about 1 GB) after a successful run")
     args = ap.parse_args()
 
+    rc = 0
+    if args.only in ("validate", "all"):
+        rc = validate_main(args)
+    if args.only in ("export-import", "all"):
+        import exim  # benchmarks/exim.py
+
+        if args.only == "all":
+            print("\n")
+        one = 1 if args.quick else None
+        rc2 = exim.run(
+            quick=args.quick,
+            reps=args.exim_reps or one or 3,
+            fetch_reps=args.exim_fetch_sweep_reps or one or 2,
+            import_reps=args.exim_import_reps or one or 2,
+            sweep_reps=args.exim_sweep_reps or 1,
+            big_reps=args.exim_big_reps or 1,
+            json_out=args.exim_json or ROOT / ".bench" / ("export_import-quick.json" if args.quick else "export_import.json"),
+            log=lambda msg: print(msg, flush=True),
+            keep=args.exim_keep,
+        )
+        rc = rc or rc2
+    return rc
+
+
+def validate_main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     n_files, n_points = (100, 100_000) if args.quick else (1000, 1_000_000)
     fast, slow = (2, 2) if args.quick else (7, 3)

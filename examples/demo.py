@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "iris"
-DEMO = ROOT / ".demo"
+DEMO = Path(os.environ.get("MANIFEST_DEMO_DIR") or ROOT / ".demo").resolve()
 BIN = Path(sys.executable).parent
 STORE = f"sqlite:///{DEMO}/mlflow.db"
 ENV = dict(os.environ, MLFLOW_TRACKING_URI=STORE, MLFLOW_DISABLE_TELEMETRY="true", PYTHONWARNINGS="ignore")
@@ -75,7 +75,7 @@ def main() -> int:
     sh(str(BIN / "manifest"), "export", "--experiment", "iris-random-forest", "--bundle", str(DEMO / "paper"), "--with-models", "--metrics", "accuracy,f1_macro,accuracy_by_trees")
     sh(str(BIN / "manifest"), "validate", str(DEMO / "paper"))
     print((DEMO / "paper" / "results.md").read_text())
-    print(f"demo finished in {time.monotonic() - t0:.0f} s; everything is under {DEMO.relative_to(ROOT)}/")
+    print(f"demo finished in {time.monotonic() - t0:.0f} s; everything is under {DEMO}/")
     return 0
 
 

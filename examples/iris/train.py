@@ -40,7 +40,7 @@ def main() -> None:
     p.add_argument("--test-size", type=float, default=0.2)
     p.add_argument("--random-state", type=int, default=42)
     p.add_argument("--experiment", default="iris-random-forest")
-    p.add_argument("--registered-model", default="iris-classifier")
+    p.add_argument("--registered-model", default="iris-classifier", help="registered model name ('' to skip registering)")
     p.add_argument("--alias", default="champion", help="registry alias to point at the new version")
     args = p.parse_args()
 
@@ -64,7 +64,7 @@ def main() -> None:
             seeds={**seeds, "sklearn.random_state": args.random_state},
             # how params reach this script, so that `manifest reproduce` can re-run it with them
             command_template=["python", "train.py", "--n-estimators", "{n_estimators}", "--test-size", "{test_size}", "--random-state", "{random_state}",
-                              "--experiment", args.experiment, "--registered-model", args.registered_model, "--alias", args.alias],
+                              "--experiment", args.experiment, "--registered-model", "", "--alias", ""],  # a re-run leaves the registry alone
             determinism={"level": "bitwise", "settings": {"n_jobs": 1}},
         )
         source = mlflow.data.from_pandas(df, source=DATA, name="iris", targets="target")
@@ -84,7 +84,7 @@ def main() -> None:
             if k % max(1, args.n_estimators // 20) == 0 or k == args.n_estimators:
                 mlflow.log_metric("accuracy_by_trees", float((votes.argmax(axis=1) == y_test.to_numpy()).mean()), step=k)
         info = mlflow.sklearn.log_model(
-            clf, name="model", input_example=X_test.head(3), registered_model_name=args.registered_model,
+            clf, name="model", input_example=X_test.head(3), registered_model_name=args.registered_model or None,
             skops_trusted_types=["sklearn.tree._tree.Tree"],  # a RandomForest needs this with skops
         )
         mlflow.log_metric("accuracy", float(accuracy_score(y_test, pred)), model_id=info.model_id, dataset=test)
@@ -92,9 +92,10 @@ def main() -> None:
 
     client = MlflowClient()
     version = info.registered_model_version
-    if args.alias and version is not None:
+    if args.alias and args.registered_model and version is not None:
         client.set_registered_model_alias(args.registered_model, args.alias, str(version))
-    print(f"run {run.info.run_id} model {info.model_id} registered {args.registered_model} v{version} as @{args.alias}")
+    registered = f"registered as {args.registered_model} v{version}" + (f" @{args.alias}" if args.alias else "") if args.registered_model else "not registered"
+    print(f"run {run.info.run_id} model {info.model_id} {registered}")
     print(run.info.run_id)
 
 
