@@ -21,6 +21,7 @@ DEMO = Path(os.environ.get("MANIFEST_DEMO_DIR") or ROOT / ".demo").resolve()
 BIN = Path(sys.executable).parent
 STORE = f"sqlite:///{DEMO}/mlflow.db"
 ENV = dict(os.environ, MLFLOW_TRACKING_URI=STORE, MLFLOW_DISABLE_TELEMETRY="true", PYTHONWARNINGS="ignore")
+ENV.pop("MLFLOW_REGISTRY_URI", None)  # the registry is the demo store
 
 
 def sh(*args: str, cwd: Path = ROOT, check: bool = True, quiet: bool = False) -> str:

@@ -360,8 +360,14 @@ def _log_metrics(client: Any, run_id: str, prep: Prepared, options: ImportOption
             client.log_batch(run_id, metrics=b, synchronous=True)
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for f in [pool.submit(client.log_batch, run_id, metrics=b, synchronous=True) for b in batches]:
-            f.result()
+        futures = [pool.submit(client.log_batch, run_id, metrics=b, synchronous=True) for b in batches]
+        try:
+            for f in futures:
+                f.result()
+        except BaseException:
+            for f in futures:  # a failed batch ends the import: do not send (and retry) the rest
+                f.cancel()
+            raise
 
 
 def _rewrite_mlmodel(model_dir: Path, model_id: str, run_id: str) -> None:

@@ -355,6 +355,7 @@ def _parse_yaml(text: str, name: str) -> Any:
 
     if _deeply_nested(text):
         raise InvalidManifest(Problem("too-deep", f"nesting is deeper than {MAX_DEPTH} levels"), file=name)
+    text, lifted = _lift_long_number_lists(text)
     try:
         data = _yaml().load(text)
     except DuplicateKeyError as exc:
@@ -376,7 +377,61 @@ def _parse_yaml(text: str, name: str) -> Any:
         raise InvalidManifest(Problem("yaml-syntax", f"invalid YAML: {exc}"), file=name) from None
     if data is None and not _has_content(text):
         raise InvalidManifest(Problem("empty-document", "the document is empty", "", 1, 1), file=name)
+    if lifted:
+        data = _restore_lifted(data, lifted)
     _check_tree(data, text, name)
+    return data
+
+
+_LONG_LIST_LINE = re.compile(r"([ \t]*(?:- )?[A-Za-z_][A-Za-z0-9_.-]*:[ \t]+)\[(.*)\][ \t]*")
+_NUMBER_LIST_CHARS = re.compile(r'[0-9eE+\-., \t"NaInfity]*')
+LIFT_MIN_LINE = 4096
+
+
+def _lift_long_number_lists(text: str) -> tuple[str, dict[str, list[Any]]]:
+    """Parse very long one-line flow sequences of numbers (metric histories) as JSON.
+
+    ``key: [1, 2.5, "NaN", ...]`` spanning a whole line means the same in YAML 1.2 and JSON; the
+    YAML parser builds a node per number, which for a million points costs seconds and gigabytes.
+    Such a line's list is parsed here and its place taken by a unique plain scalar (line numbers are
+    unchanged); anything that is not plainly such a list is left to the YAML parser.
+    """
+    if len(text) < (1 << 20):
+        return text, {}
+    import secrets
+
+    lines = text.split("\n")
+    lifted: dict[str, list[Any]] = {}
+    nonce = secrets.token_hex(8)
+    for i, line in enumerate(lines):
+        if len(line) < LIFT_MIN_LINE:
+            continue
+        m = _LONG_LIST_LINE.fullmatch(line)
+        if not m or not _NUMBER_LIST_CHARS.fullmatch(m.group(2)):
+            continue
+        try:
+            values = json.loads("[" + m.group(2) + "]", parse_constant=_bad_constant)
+        except ValueError:
+            continue
+        if any(isinstance(v, str) and v not in NON_FINITE for v in values):
+            continue
+        key = f"manifest-lifted-{nonce}-{i}"
+        lifted[key] = [("Infinity" if v > 0 else "-Infinity") if isinstance(v, float) and math.isinf(v) else v for v in values]
+        lines[i] = m.group(1) + key
+    return ("\n".join(lines), lifted) if lifted else (text, {})
+
+
+def _restore_lifted(data: Any, lifted: dict[str, list[Any]]) -> Any:
+    if isinstance(data, str) and data in lifted:
+        return lifted[data]
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if isinstance(v, (dict, list, str)):
+                data[k] = _restore_lifted(v, lifted)
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            if isinstance(v, (dict, list)) or (isinstance(v, str) and v in lifted):
+                data[i] = _restore_lifted(v, lifted)
     return data
 
 

@@ -23,7 +23,9 @@ class Iris:
     home: Path
 
     def env(self) -> dict[str, str]:
-        return dict(os.environ, MLFLOW_TRACKING_URI=self.uri, MLFLOW_DISABLE_TELEMETRY="true", GIT_CEILING_DIRECTORIES=str(self.home))
+        env = dict(os.environ, MLFLOW_TRACKING_URI=self.uri, MLFLOW_DISABLE_TELEMETRY="true", GIT_CEILING_DIRECTORIES=str(self.home))
+        env.pop("MLFLOW_REGISTRY_URI", None)  # another test's store must not leak in
+        return env
 
     def train(self, *args: str) -> str:
         proc = subprocess.run([str(BIN / "python"), "train.py", *args], cwd=self.workdir, env=self.env(), capture_output=True, text=True, timeout=300)

@@ -96,7 +96,7 @@ def tracking(uri: str, username: str | None = None, password: str | None = None)
     """Point the fluent MLflow API (and child processes) at ``uri`` for the duration."""
     import mlflow
 
-    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")}
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")}
     os.environ["MLFLOW_TRACKING_URI"] = uri
     if username:
         os.environ["MLFLOW_TRACKING_USERNAME"] = username
@@ -114,3 +114,4 @@ def tracking(uri: str, username: str | None = None, password: str | None = None)
             else:
                 os.environ[k] = v
         mlflow.set_tracking_uri(saved["MLFLOW_TRACKING_URI"] or "")
+        mlflow.set_registry_uri(saved["MLFLOW_REGISTRY_URI"])  # (None: back to "same as tracking")

@@ -143,3 +143,27 @@ def test_edit_refuses_to_save_an_invalid_document(tmp_path: Path):
     with pytest.raises(InvalidManifest, match="/run/status"):
         mf.save()
     assert p.read_text() == EXAMPLE.read_text()
+
+
+def test_long_number_lists_in_large_yaml_read_the_same(example):
+    """The fast path for long one-line number lists gives exactly what the YAML parser gives."""
+    from manifest import parse
+
+    n = 120_000
+    cols = {"step": list(range(n)), "timestamp": [1_700_000_000_000 + i for i in range(n)], "value": [i / 7 if i % 97 else "NaN" for i in range(n)]}
+    cols["value"][5] = 1e300
+    cols["value"][6] = -0.0
+    example["metrics"]["loss"] = {"value": cols["value"][-1], "step": n - 1, "timestamp": cols["timestamp"][-1], "history": cols}
+    text = dumps_yaml(example)
+    assert len(text) > (1 << 20)
+    fast = parse_text(text, "yaml").data
+    lines_before = text.count("\n")
+    lifted_text, lifted = parse._lift_long_number_lists(text)
+    assert len(lifted) == 3 and lifted_text.count("\n") == lines_before  # positions stay where they were
+    slow = parse._yaml().load(text)  # the YAML parser alone
+    assert fast == slow == normalize(example)
+    # a list that is not plainly numbers is left to the YAML parser
+    odd = text.replace('value: ["NaN", 0.14285714285714285,', 'value: [not-a-number, "NaN", 0.14285714285714285,', 1)
+    assert odd != text
+    assert parse._lift_long_number_lists(odd)[1].keys().__len__() == 2
+    assert parse_text(odd, "yaml").data["metrics"]["loss"]["history"]["value"][0] == "not-a-number"
