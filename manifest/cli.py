@@ -259,14 +259,13 @@ def import_cmd(paths: tuple[str, ...], tracking_uri: str | None, experiment: str
 
     uri = resolve_tracking_uri(tracking_uri)
     opts = ImportOptions(experiment=experiment, allow_duplicate=allow_duplicate, register_model=register_model, log=lambda s: click.echo(s, err=True))
-    from .mlflow_import import manifest_paths, prepare
+    from .mlflow_import import prepare_paths
 
     out = sys.stdout
     with contextlib.redirect_stdout(sys.stderr):  # MLflow prints "View run ..." lines; keep stdout for run ids
-        for f in manifest_paths(list(paths)):  # fail on an invalid manifest before connecting
-            prepare(f)
+        prepared = prepare_paths(list(paths))  # every manifest and file checked before connecting
         cl = make_client(uri, check=not uri.startswith("sqlite:"))
-        imported = import_paths(cl, list(paths), tracking_uri=uri, options=opts)
+        imported = import_paths(cl, prepared, tracking_uri=uri, options=opts)
     for _, run_id in imported:
         out.write(run_id + "\n")
     out.flush()

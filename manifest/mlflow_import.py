@@ -46,8 +46,9 @@ class ImportOptions:
     experiment: str | None = None
     allow_duplicate: bool = False
     register_model: str | None = None
-    #: Batches in flight at once against a tracking server (SQL stores take one at a time).
-    workers: int = 4
+    #: Batches in flight at once against a tracking server (SQL stores take one at a time); more
+    #: did not help a one-worker server in the benchmark, and cost it more CPU.
+    workers: int = 2
     log: Callable[[str], None] = lambda s: None
 
 
@@ -351,6 +352,12 @@ def _log_metrics(client: Any, run_id: str, prep: Prepared, options: ImportOption
                 linked.add(j)
             else:
                 entities.append(Metric(x["name"], to_float(x["value"]), key[2], key[1], model_id=model_ids[i], dataset_name=ds.get("name"), dataset_digest=ds.get("fingerprint"), run_id=run_id))
+    bulk = _sql_bulk_store(client)
+    if bulk is not None:
+        linked_keys = {e.key for e in entities if getattr(e, "model_id", None)}
+        plain = [e for e in entities if e.key not in linked_keys]
+        _bulk_insert_metrics(bulk, run_id, plain)
+        entities = [e for e in entities if e.key in linked_keys]
     batches = _chunks(entities, MAX_METRICS)
     if not batches:
         return
@@ -368,6 +375,66 @@ def _log_metrics(client: Any, run_id: str, prep: Prepared, options: ImportOption
             for f in futures:  # a failed batch ends the import: do not send (and retry) the rest
                 f.cancel()
             raise
+
+
+METRICS_COLUMNS = {"key", "value", "timestamp", "run_uuid", "step", "is_nan"}
+
+
+def _sql_bulk_store(client: Any) -> Any:
+    """MLflow's SQL store, when its metric tables have exactly the layout this code writes."""
+    store = getattr(getattr(client, "_tracking_client", None), "store", None)
+    try:
+        import sqlalchemy as sa
+        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+        if not isinstance(store, SqlAlchemyStore) or not hasattr(store, "sanitize_metric_value"):
+            return None
+        inspector = sa.inspect(store.engine)
+        for table in ("metrics", "latest_metrics"):
+            if {c["name"] for c in inspector.get_columns(table)} != METRICS_COLUMNS:
+                return None
+    except Exception:  # noqa: BLE001 - any doubt: the public API
+        return None
+    return store
+
+
+def _bulk_insert_metrics(store: Any, run_id: str, entities: list[Any]) -> None:
+    """Write a new run's metric points in one transaction, as ``log_batch`` would have.
+
+    Same stored values (NaN as 0 with ``is_nan``, infinities as +/-1.797e308), the same
+    de-duplication of identical points, and the same "latest" value per key (greatest
+    (step, timestamp, value), the first of equals), but one INSERT for all points instead of a
+    session and commit per 1,000: on SQLite about ten times faster.
+    """
+    import sqlalchemy as sa
+    from mlflow.utils.validation import _validate_metric
+
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[Any, ...]] = set()
+    latest: dict[str, dict[str, Any]] = {}
+    checked: set[str] = set()
+    for e in entities:
+        if e.key not in checked:
+            _validate_metric(e.key, e.value, e.timestamp, e.step)
+            checked.add(e.key)
+        is_nan, value = store.sanitize_metric_value(e.value)
+        ident = (e.key, e.timestamp, e.step, value, is_nan)
+        if ident in seen:
+            continue
+        seen.add(ident)
+        row = {"key": e.key, "value": value, "timestamp": e.timestamp, "run_uuid": run_id, "step": e.step, "is_nan": is_nan}
+        rows.append(row)
+        cur = latest.get(e.key)
+        if cur is None or (e.step, e.timestamp, value) > (cur["step"], cur["timestamp"], cur["value"]):
+            latest[e.key] = row
+    if not rows:
+        return
+    cols = "key, value, timestamp, run_uuid, step, is_nan"
+    vals = ":key, :value, :timestamp, :run_uuid, :step, :is_nan"
+    with store.engine.begin() as conn:
+        for chunk in _chunks(rows, 50_000):
+            conn.execute(sa.text(f"INSERT INTO metrics ({cols}) VALUES ({vals})"), chunk)
+        conn.execute(sa.text(f"INSERT INTO latest_metrics ({cols}) VALUES ({vals})"), list(latest.values()))
 
 
 def _rewrite_mlmodel(model_dir: Path, model_id: str, run_id: str) -> None:
@@ -477,12 +544,18 @@ def manifest_paths(paths: list[str]) -> list[Path]:
     return out
 
 
-def import_paths(client: Any, paths: list[str], *, tracking_uri: str, options: ImportOptions) -> list[tuple[Path, str]]:
-    """Import every manifest under ``paths``, parents before children; returns (file, new run id)."""
+def prepare_paths(paths: list[str]) -> list[Prepared]:
+    """Every manifest under ``paths``, read and checked (with its files) before anything is written."""
     files = manifest_paths(paths)
     if not files:
         raise NotFound(Problem("no-manifests", "no manifest found in " + ", ".join(paths)))
-    prepared = [prepare(f) for f in files]  # every manifest checked before anything is written
+    return [prepare(f) for f in files]
+
+
+def import_paths(client: Any, paths: list[str] | list[Prepared], *, tracking_uri: str, options: ImportOptions) -> list[tuple[Path, str]]:
+    """Import every manifest under ``paths`` (or already prepared), parents before children;
+    returns (file, new run id) pairs."""
+    prepared = [p for p in paths if isinstance(p, Prepared)] or prepare_paths([str(p) for p in paths])
     by_source = {(p.data["provenance"].get("source") or {}).get("run_id"): p for p in prepared}
     order: list[Prepared] = []
     seen: set[int] = set()

@@ -33,6 +33,8 @@ def mask_uri(uri: str) -> str:
         parts = urlsplit(uri)
     except ValueError:
         return uri
+    if "@" not in parts.netloc and not parts.query:
+        return uri  # nothing to hide (and urlunsplit would change sqlite:////abs/path)
     netloc = parts.netloc
     if "@" in netloc:
         netloc = "***@" + netloc.rsplit("@", 1)[1]
