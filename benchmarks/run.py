@@ -471,7 +471,7 @@ def validate_main(args: argparse.Namespace) -> int:
         print()
         print(table(["case", "median", "min", "max", "CPU", "peak RSS", "input"], [row(c, files_of[c.key]) for c in hist_cases], align="lrrrrrl"))
         print("\n".join(limit_notes) if limit_notes else "all inputs are under the default 64 MiB limit: no --max-file-size was passed")
-        print("c' reads the sidecar twice: the directory walk offers history/loss.json as a candidate manifest (parsed, then skipped: no spec_version) and the manifest's check reads it again")
+        print("c' passes the directory: the walk recognises the canonical sidecar by its first bytes and does not parse it as a candidate manifest; the manifest's check reads it once")
         results["history"] = {
             "points": h["points"],
             "file_sizes_bytes": sizes,
