@@ -302,3 +302,39 @@ def test_invalid_manifest_never_touches_the_store(tmp_path):
     r = run_cli("import", "--tracking-uri", uri, str(bad))
     assert r.returncode == 1 and "missing required property" in r.stderr
     assert not (tmp_path / "never.db").exists()
+
+
+def test_bulk_written_points_match_what_log_batch_stores(sqlite_uri, tmp_path):
+    """The one-transaction write on SQL stores keeps MLflow's values, de-duplication and latest."""
+    import math
+
+    import mlflow
+    from mlflow.entities import Metric
+
+    with tracking(sqlite_uri):
+        client = mlflow.MlflowClient(sqlite_uri)
+        exp = client.create_experiment("ties")
+        rid = client.create_run(exp, start_time=1_000).info.run_id
+        t = 1_700_000_000_000
+        pts = [
+            Metric("tie", 1.0, t, 5), Metric("tie", 3.0, t, 5), Metric("tie", 2.0, t, 5),  # equal step and time: the largest value is latest
+            Metric("nan", 0.5, t, 1), Metric("nan", float("nan"), t + 1, 2),
+            Metric("inf", float("inf"), t, 0), Metric("inf", float("-inf"), t + 1, 0),
+            Metric("dup", 1.0, t, 0), Metric("dup", 1.0, t, 0), Metric("dup", 0.5, t, 1),
+            Metric("back", 9.0, t + 10, 3), Metric("back", 1.0, t, 7),  # a later step logged earlier
+        ]
+        client.log_batch(rid, metrics=pts)
+        client.set_terminated(rid, end_time=2_000)
+        first, second, new = roundtrip(sqlite_uri, rid, tmp_path)
+        assert comparable(second) == comparable(first)
+        a, b = client.get_run(rid).data.metrics, client.get_run(new).data.metrics
+        assert a.keys() == b.keys()
+        for k in a:
+            assert a[k] == b[k] or (math.isnan(a[k]) and math.isnan(b[k])), k
+
+        def points(run_id: str, key: str) -> list[tuple]:
+            return sorted((p.step, p.timestamp, "nan" if math.isnan(p.value) else p.value) for p in client.get_metric_history(run_id, key))
+
+        for k in a:
+            assert points(rid, k) == points(new, k), k
+        assert len(points(new, "dup")) == 2
