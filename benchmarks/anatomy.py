@@ -15,7 +15,6 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 perf = time.perf_counter

@@ -378,7 +378,7 @@ def validate_main(args: argparse.Namespace) -> int:
         print(f"ours above the interpreter floor: {s(om - fm)};  check-jsonschema / ours: {cm / om:.2f}x;  check-jsonschema above floor / ours above floor: {(cm - fm) / (om - fm):.2f}x")
         print(f"target: ours <= {COLD_TARGET_S} s -> {'PASS' if ok1 else 'FAIL'} ({s(om)})")
         an = anatomy("cold", IRIS)
-        print(f"\nwhere a cold run's time goes (in-process phases in a fresh interpreter, one run; the interpreter start itself is the floor above):")
+        print("\nwhere a cold run's time goes (in-process phases in a fresh interpreter, one run; the interpreter start itself is the floor above):")
         print(table(["phase", "time"], [[k, f"{1000 * t:.2f} ms"] for k, t in an["phases_s"].items()] + [["sum (excluding the indented lines)", f"{1000 * an['sum_s']:.2f} ms"]]))
         results["cold"] = {
             "file": IRIS,

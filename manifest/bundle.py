@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 import shutil
 import statistics
@@ -145,10 +144,9 @@ def _value(m: dict[str, Any], name: str) -> float | None:
     metric = (m.get("metrics") or {}).get(name)
     if not metric:
         return None
-    v = metric["value"]
-    if isinstance(v, str):
-        return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[v]
-    return float(v)
+    from .rules import to_float
+
+    return to_float(metric["value"])
 
 
 def render_markdown(table: dict[str, Any]) -> str:
@@ -192,7 +190,9 @@ def _history(path: Path, metric: dict[str, Any]) -> tuple[list[int], list[float]
         h = json.loads((path.parent / metric["history_file"]["path"]).read_text(encoding="utf-8"))
     else:
         return None
-    vals = [{"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[v] if isinstance(v, str) else float(v) for v in h["value"]]
+    from .rules import to_float
+
+    vals = [to_float(v) for v in h["value"]]
     return list(h["step"]), vals
 
 

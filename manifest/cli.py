@@ -107,18 +107,9 @@ def diff_cmd(a: str, b: str, fmt: str, only_differences: bool) -> None:
     differences (or an invalid manifest), 2 usage error or unreadable file.
     """
     from .compare import compare, differences, render_json, render_text
-    from .errors import InvalidManifest
-    from .parse import load_path
-    from .validate import validate_document
+    from .validate import load_valid
 
-    docs = []
-    for path in (a, b):
-        doc = load_path(path)
-        errors = [p for p in validate_document(doc) if p.severity == "error"]
-        if errors:
-            raise InvalidManifest(errors)
-        docs.append(doc.data)
-    rows = compare(docs[0], docs[1])
+    rows = compare(load_valid(a).data, load_valid(b).data)
     click.echo(render_json(rows) if fmt == "json" else render_text(rows, (a, b), only_differences=only_differences), nl=False)
     sys.exit(EXIT_INVALID if differences(rows) else EXIT_OK)
 

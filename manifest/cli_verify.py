@@ -10,7 +10,7 @@ import sys
 import click
 
 from .cli import main
-from .errors import EXIT_INVALID, EXIT_OK, InvalidManifest
+from .errors import EXIT_INVALID, EXIT_OK
 
 _DIR = click.Path(exists=True, file_okay=False, dir_okay=True)
 
@@ -55,14 +55,10 @@ def env_cmd(path: str, fmt: str, output: str) -> None:
     under pip. Exit status 0 written, 1 invalid manifest or no packages recorded, 2 usage error.
     """
     from .envfile import render
-    from .parse import load_path
-    from .validate import validate_document
+    from .validate import load_valid
     from .write import atomic_write
 
-    doc = load_path(path)
-    errors = [p for p in validate_document(doc) if p.severity == "error"]
-    if errors:
-        raise InvalidManifest(errors, file=doc.name)
+    doc = load_valid(path)
     text = render(doc.data, fmt, file=doc.name)
     if output == "-":
         click.echo(text, nl=False)

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidManifest, Problem
+from .errors import Problem
 from .parse import Format, decode, format_for, parse_text, read_bytes
 
 
@@ -80,7 +80,7 @@ class ManifestFile:
 
     def save(self, path: str | os.PathLike[str] | None = None, *, validate: bool = True) -> None:
         """Write the document (atomically); with ``validate``, refuse to write an invalid one."""
-        from .validate import validate_document
+        from .validate import require_valid
         from .write import atomic_write
 
         target = Path(path) if path is not None else self.path
@@ -88,9 +88,7 @@ class ManifestFile:
         if validate:
             doc = parse_text(text, self.format, name=str(target))
             doc.path = target
-            errors = [p for p in validate_document(doc) if p.severity == "error"]
-            if errors:
-                raise InvalidManifest(errors)
+            require_valid(doc)
         atomic_write(target, text)
 
 

@@ -17,6 +17,10 @@ EXIT_TRACKING = 3
 EXIT_NOT_FOUND = 4
 #: The request was refused to protect data (a RUNNING run, an existing output, a duplicate import).
 EXIT_REFUSED = 5
+#: A file next to a manifest is missing or differs from its size or digest (import).
+EXIT_INTEGRITY = 6
+#: A run could not be re-executed: no git, unknown commit, missing diff, failing command (reproduce).
+EXIT_CANNOT_RUN = 7
 
 Severity = Literal["error", "warning"]
 
@@ -105,6 +109,18 @@ class BadRequest(ManifestError):
     """The request itself is wrong (an option, a filter expression): a usage error."""
 
     exit_code = EXIT_USAGE
+
+
+class IntegrityError(ManifestError):
+    """A file next to the manifest is not what the manifest says (missing, size or digest)."""
+
+    exit_code = EXIT_INTEGRITY
+
+
+class CannotRun(ManifestError):
+    """The run could not be re-executed: no code, unknown commit, missing diff, failing command."""
+
+    exit_code = EXIT_CANNOT_RUN
 
 
 class UnreadableInput(ManifestError):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 import sys
 import tempfile
@@ -23,8 +22,10 @@ from .capture import CONTEXT_DIR
 from .digest import file_digest, listing_digest, tree_files
 from .errors import NotFound, Problem, Refused
 from .params import param_text, type_params
+from .rules import same_real
 from .sidecar import dumps_history
 from .tracking import mask_uri, mlflow_errors, strip_credentials
+from .write import json_real
 
 #: Histories longer than this many points go to a sidecar file (``--history auto``).
 INLINE_MAX_POINTS = 10_000
@@ -92,10 +93,6 @@ def safe_name(name: str) -> str:
     if s != name:
         s = f"{s[:80]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
     return s
-
-
-def _same_value(a: float, b: float) -> bool:
-    return a == b or (math.isnan(a) and math.isnan(b))
 
 
 def _json_or_none(text: str | None) -> Any:
@@ -329,29 +326,26 @@ def _registered(client: Any, run_id: str) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _real(v: float) -> Any:
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "Infinity" if v > 0 else "-Infinity"
-    return v
-
-
 # --------------------------------------------------------------------------- the export
 
 
-def export_run(client: Any, run_id: str, *, tracking_uri: str, options: ExportOptions | None = None, stem: str | None = None) -> Exported:
+def get_run(client: Any, run_id: str, tracking_uri: str) -> Any:
+    """The run, or :class:`NotFound` naming it and the store (credentials masked)."""
+    with mlflow_errors(tracking_uri, f"(run {run_id})"):
+        try:
+            return client.get_run(run_id)
+        except Exception as exc:  # noqa: BLE001 - classified here and by mlflow_errors
+            if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST" or "does not exist" in str(exc).lower() or "not found" in str(exc).lower():
+                raise NotFound(Problem("run-not-found", f"run {run_id} was not found in {mask_uri(tracking_uri)}")) from None
+            raise
+
+
+def export_run(client: Any, run_id: str, *, tracking_uri: str, options: ExportOptions | None = None, stem: str | None = None, run: Any = None) -> Exported:
     """Read one run and build its manifest; ``stem`` names sidecar files (``None``: all inline)."""
     import mlflow
 
     opts = options or ExportOptions()
-    with mlflow_errors(tracking_uri, f"(run {run_id})"):
-        try:
-            run = client.get_run(run_id)
-        except Exception as exc:  # noqa: BLE001
-            if "RESOURCE_DOES_NOT_EXIST" in str(getattr(exc, "error_code", "")) or "not found" in str(exc).lower():
-                raise NotFound(Problem("run-not-found", f"run {run_id} was not found in {mask_uri(tracking_uri)}")) from None
-            raise
+    run = run if run is not None else get_run(client, run_id, tracking_uri)
     if run.info.lifecycle_stage == "deleted":
         raise NotFound(Problem("run-deleted", f"run {run_id} is deleted; restore it in MLflow before exporting"))
     status = run.info.status
@@ -495,11 +489,11 @@ def _metric(key: str, latest: float, cols: dict[str, list[Any]], opts: ExportOpt
     steps, times, values = cols["step"], cols["timestamp"], cols["value"]
     n = len(steps)
     if n == 0:
-        return {"value": _real(float(latest))}
+        return {"value": json_real(float(latest))}
     last = n - 1
     i = last
     while i >= 0 and steps[i] == steps[last] and times[i] == times[last]:
-        if _same_value(values[i], float(latest)):
+        if same_real(values[i], float(latest)):
             last = i
             break
         i -= 1
@@ -508,7 +502,7 @@ def _metric(key: str, latest: float, cols: dict[str, list[Any]], opts: ExportOpt
             col = cols[k]
             col.append(col.pop(last))
         last = n - 1
-    metric: dict[str, Any] = {"value": _real(values[last]), "step": steps[last], "timestamp": times[last]}
+    metric: dict[str, Any] = {"value": json_real(values[last]), "step": steps[last], "timestamp": times[last]}
     if n > 1:
         sidecar = opts.history == "sidecar" or (opts.history == "auto" and n > opts.inline_max_points)
         if sidecar and stem is not None:
@@ -517,7 +511,7 @@ def _metric(key: str, latest: float, cols: dict[str, list[Any]], opts: ExportOpt
             out.files[rel] = body
             metric["history_file"] = {"path": rel, "size": len(body), "digest": {"sha256": hashlib.sha256(body).hexdigest()}, "points": n}
         else:
-            metric["history"] = {"step": steps, "timestamp": times, "value": [_real(v) for v in values]}
+            metric["history"] = {"step": steps, "timestamp": times, "value": [json_real(v) for v in values]}
     return metric
 
 
@@ -581,7 +575,7 @@ def _models(client: Any, run: Any, tracking_uri: str, opts: ExportOptions, tmp: 
             entry["tags"] = dict(lm.tags)
         mm = []
         for met in lm.metrics or []:
-            item: dict[str, Any] = {"name": met.key, "value": _real(float(met.value)), "step": int(met.step), "timestamp": int(met.timestamp)}
+            item: dict[str, Any] = {"name": met.key, "value": json_real(float(met.value)), "step": int(met.step), "timestamp": int(met.timestamp)}
             if met.dataset_name:
                 item["dataset"] = {"name": met.dataset_name}
                 if met.dataset_digest:
@@ -729,13 +723,7 @@ def export_to_files(
             raise BadRequest(Problem("usage", "--history sidecar needs -o FILE or DIRECTORY (sidecar files cannot go to standard output)"))
         if to_stdout and (options.with_models or options.with_artifacts):
             raise BadRequest(Problem("usage", "--with-models and --with-artifacts need -o FILE or DIRECTORY"))
-        with mlflow_errors(tracking_uri, f"(run {run_id})"):
-            try:
-                run = client.get_run(run_id)
-            except Exception as exc:  # noqa: BLE001
-                if "does not exist" in str(exc).lower() or "not found" in str(exc).lower() or getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
-                    raise NotFound(Problem("run-not-found", f"run {run_id} was not found in {mask_uri(tracking_uri)}")) from None
-                raise
+        run = get_run(client, run_id, tracking_uri)
         stem = run_file_stem(run)
         ext = fmt or "yaml"
         if to_stdout:
@@ -747,7 +735,7 @@ def export_to_files(
             if target.is_dir() or output.endswith("/"):
                 target = target / f"{stem}.{'json' if ext == 'json' else 'yaml'}"
             ext = fmt or ("json" if target.suffix.lower() == ".json" else "yaml")
-        exported = export_run(client, run_id, tracking_uri=tracking_uri, options=options, stem=None if target is None else target.stem)
+        exported = export_run(client, run_id, tracking_uri=tracking_uri, options=options, stem=None if target is None else target.stem, run=run)
         try:
             problems = [p for p in validate_data(exported.manifest) if p.severity == "error"]
             if problems:

@@ -18,20 +18,26 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
+from .rules import to_float
+
 PAGE = 25_000
 Columns = dict[str, list[Any]]
-_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def tracking_store(client: Any) -> Any:
+    """The store behind an ``MlflowClient`` (``None`` if MLflow changes where it keeps it)."""
+    return getattr(getattr(client, "_tracking_client", None), "store", None)
 
 
 def _rest_store(client: Any) -> Any:
-    store = getattr(getattr(client, "_tracking_client", None), "store", None)
+    store = tracking_store(client)
     from mlflow.store.tracking.rest_store import RestStore
 
     return store if isinstance(store, RestStore) else None
 
 
 def _sql_store(client: Any) -> Any:
-    store = getattr(getattr(client, "_tracking_client", None), "store", None)
+    store = tracking_store(client)
     try:
         from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
     except ImportError:
@@ -81,7 +87,7 @@ def _fetch_rest(store: Any, run_id: str, key: str) -> Columns:
             steps.append(int(m.get("step", 0)))
             times.append(int(m.get("timestamp", 0)))
             v = m.get("value", 0.0)
-            values.append(_NON_FINITE[v] if isinstance(v, str) else float(v))
+            values.append(to_float(v))
         token = body.get("next_page_token")
         if not token:
             break

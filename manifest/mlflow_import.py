@@ -10,7 +10,6 @@ it, so no half-made run looks finished.
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import tempfile
 import time
@@ -21,7 +20,7 @@ from typing import Any, Callable
 
 from .capture import CONTEXT_DIR, CONTEXT_VERSION
 from .digest import file_digest
-from .errors import InvalidManifest, ManifestError, NotFound, Problem, Refused, TrackingError
+from .errors import IntegrityError, InvalidManifest, ManifestError, NotFound, Problem, Refused
 from .mlflow_export import TAG_DERIVED_ID, TAG_DERIVED_RELATION, TAG_DERIVED_SHA256
 from .params import param_text
 from .parse import Document, load_path
@@ -33,12 +32,6 @@ TAG_SOURCE_EXPERIMENT = "manifest.source.experiment"
 TAG_SOURCE_URI = "manifest.source.tracking_uri"
 TAG_IMPORT_ERROR = "manifest.import.error"
 MAX_PARAMS, MAX_TAGS, MAX_METRICS = 100, 100, 1000
-
-
-class IntegrityError(ManifestError):
-    """A file next to the manifest is not what the manifest says (size or digest)."""
-
-    exit_code = 6
 
 
 @dataclass
@@ -95,13 +88,10 @@ def _verify(path: Path, size: int | None, digest: dict[str, str] | None, what: s
 
 def prepare(path: str | Path) -> Prepared:
     """Read and fully check one manifest and everything it brings along. Touches no server."""
-    from .validate import validate_document
+    from .validate import load_valid
     from .write import manifest_digest
 
-    doc = load_path(path)
-    problems = [p for p in validate_document(doc) if p.severity == "error"]
-    if problems:
-        raise InvalidManifest(problems)
+    doc = load_valid(path)
     data = doc.data
     base = doc.base_dir or Path(".")
     prep = Prepared(doc, data, manifest_digest(data)["sha256"])
@@ -382,7 +372,9 @@ METRICS_COLUMNS = {"key", "value", "timestamp", "run_uuid", "step", "is_nan"}
 
 def _sql_bulk_store(client: Any) -> Any:
     """MLflow's SQL store, when its metric tables have exactly the layout this code writes."""
-    store = getattr(getattr(client, "_tracking_client", None), "store", None)
+    from .mlflow_history import tracking_store
+
+    store = tracking_store(client)
     try:
         import sqlalchemy as sa
         from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
@@ -520,8 +512,7 @@ def _log_artifacts(client: Any, run_id: str, prep: Prepared) -> None:
 
 def manifest_paths(paths: list[str]) -> list[Path]:
     """Manifest files named, or found (recursively) in directories (files with ``spec_version``)."""
-    from .validate import validate_paths  # noqa: F401  (same discovery rules)
-    from .validate import _candidates
+    from .validate import _candidates  # the same discovery rules as validate
 
     files, _, missing = _candidates(paths)
     if missing:
@@ -583,4 +574,4 @@ def import_paths(client: Any, paths: list[str] | list[Prepared], *, tracking_uri
     return out
 
 
-__all__ = ["ImportOptions", "IntegrityError", "Prepared", "TrackingError", "import_paths", "import_prepared", "prepare"]
+__all__ = ["ImportOptions", "Prepared", "import_paths", "import_prepared", "prepare", "prepare_paths"]

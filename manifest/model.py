@@ -28,8 +28,10 @@ from pydantic import (
     model_validator,
 )
 
+from .parse import NON_FINITE
+from .write import json_real
+
 SPEC_VERSION = "1.0"
-_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _TIMESTAMP = re.compile(r"^(?!0000)[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z$")
 _NAMESPACE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(?![\s\S])")
 _ORCID = re.compile(r"^https://orcid\.org/[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]$")
@@ -55,16 +57,10 @@ def _json_number(v: Any) -> Any:
 
 def _real(v: Any) -> Any:
     if isinstance(v, str):
-        if v in _NON_FINITE:
-            return _NON_FINITE[v]
+        if v in NON_FINITE:
+            return NON_FINITE[v]
         raise ValueError('expected a number or "NaN", "Infinity", "-Infinity"')
     return _json_number(v)
-
-
-def _real_out(v: float) -> float | str:
-    if math.isfinite(v):
-        return v
-    return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
 
 
 def _timestamp(v: str) -> str:
@@ -99,7 +95,7 @@ JsonInt = Annotated[StrictInt, BeforeValidator(_json_int)]
 NonNegInt = Annotated[JsonInt, Field(ge=0)]
 PosInt = Annotated[JsonInt, Field(ge=1)]
 Number = Annotated[StrictFloat, BeforeValidator(_json_number)]
-Real = Annotated[StrictFloat, BeforeValidator(_real), PlainSerializer(_real_out)]
+Real = Annotated[StrictFloat, BeforeValidator(_real), PlainSerializer(json_real)]
 Str = StrictStr
 Str1 = Annotated[StrictStr, StringConstraints(min_length=1)]
 Timestamp = Annotated[StrictStr, AfterValidator(_timestamp)]

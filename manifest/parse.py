@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -525,8 +524,3 @@ def _check_keys_depth(obj: Any, name: str, depth: int) -> None:
             if isinstance(v, (dict, list)):
                 _check_keys_depth(v, name, depth + 1)
 
-
-def env_max_bytes() -> int:
-    """The size limit from ``MANIFEST_MAX_FILE_SIZE`` (bytes), else the default."""
-    raw = os.environ.get("MANIFEST_MAX_FILE_SIZE")
-    return int(raw) if raw and raw.isdigit() else DEFAULT_MAX_BYTES

@@ -25,17 +25,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
-from .errors import InvalidManifest, ManifestError, Problem
+from .errors import CannotRun, Problem
 
-EXIT_NOT_REPRODUCED = 1
-EXIT_CANNOT_RUN = 7
 TAG_REPRODUCES = "manifest.reproduces"
-
-
-class CannotRun(ManifestError):
-    """The run could not be re-executed: no code, unknown commit, missing diff, failing command."""
-
-    exit_code = EXIT_CANNOT_RUN
 
 
 @dataclass
@@ -158,16 +150,12 @@ def compare_metric(name: str, metric: dict[str, Any], new: float | None) -> Metr
 def reproduce(path: str | Path, *, workdir: Path | None = None, tracking_uri: str | None = None, repo: Path | None = None, timeout: float | None = None, log: Callable[[str], None] = lambda s: None) -> Reproduction:
     from .mlflow_export import TAG_DERIVED_ID, TAG_DERIVED_RELATION, TAG_DERIVED_SHA256
     from .mlflow_import import TAG_SOURCE_RUN, experiment_for
-    from .parse import load_path
     from .tracking import client as make_client
     from .tracking import mlflow_errors, resolve_tracking_uri
-    from .validate import validate_document
+    from .validate import load_valid
     from .write import manifest_digest
 
-    doc = load_path(path)
-    errors = [p for p in validate_document(doc) if p.severity == "error"]
-    if errors:
-        raise InvalidManifest(errors)
+    doc = load_valid(path)
     m = doc.data
     code = m.get("code") or {}
     template = code.get("command_template") or code.get("command")

@@ -17,7 +17,8 @@ from .positions import join_pointer
 
 TERMINAL = {"FINISHED", "FAILED", "KILLED"}
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-_SECRET_QUERY = re.compile(r"(?i)^(token|access_token|auth|password|passwd|secret|sig|signature|api[_-]?key|key|x-amz-signature|x-amz-credential)$")
+#: Query parameters that carry credentials (flagged in manifests, removed and masked by export).
+SECRET_QUERY_KEY = re.compile(r"(?i)^(token|access_token|auth|password|passwd|secret|sig|signature|api[_-]?key|key|x-amz-signature|x-amz-credential|x-amz-security-token)$")
 
 
 def check(data: dict[str, Any], base_dir: Path | None = None) -> list[Problem]:
@@ -173,7 +174,7 @@ def uri_secret(uri: str) -> str | None:
         if parts.scheme in ("http", "https", "ftp"):
             return "holds a user name or token"
     for k, _ in parse_qsl(parts.query, keep_blank_values=True):
-        if _SECRET_QUERY.match(k):
+        if SECRET_QUERY_KEY.match(k):
             return f"has a {k!r} query parameter"
     return None
 
@@ -211,9 +212,10 @@ def same_real(a: Any, b: Any) -> bool:
 
 
 def to_float(v: Any) -> float:
-    if isinstance(v, str):
-        return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[v]
-    return float(v)
+    """A manifest real (number, or "NaN"/"Infinity"/"-Infinity") as a float."""
+    from .parse import NON_FINITE
+
+    return NON_FINITE[v] if isinstance(v, str) else float(v)
 
 
 def history_problems(cols: dict[str, Any], ptr: str) -> Iterator[Problem]:

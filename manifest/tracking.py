@@ -6,7 +6,6 @@ Every MLflow import happens inside functions, so that importing this module stay
 from __future__ import annotations
 
 import os
-import re
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -15,11 +14,11 @@ from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import BadRequest, ManifestError, NotFound, Problem, TrackingError
+from .rules import SECRET_QUERY_KEY as _SECRET_KEYS
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 #: How long one HTTP request to a tracking server may take before we give up (seconds).
 HTTP_TIMEOUT = 20
-_SECRET_KEYS = re.compile(r"(?i)^(token|access_token|auth|password|passwd|secret|sig|signature|api[_-]?key|key|x-amz-signature|x-amz-credential|x-amz-security-token)$")
 
 
 def resolve_tracking_uri(uri: str | None = None) -> str:

@@ -46,6 +46,21 @@ def validate_data(data: Any, *, base_dir: Path | None = None, engine: Engine = "
     return check(data, base_dir)
 
 
+def require_valid(doc: Document) -> Document:
+    """``doc`` itself, or :class:`InvalidManifest` with its errors (warnings pass)."""
+    from .errors import InvalidManifest
+
+    errors = [p for p in validate_document(doc) if p.severity == "error"]
+    if errors:
+        raise InvalidManifest(errors, file=doc.name)
+    return doc
+
+
+def load_valid(path: str | os.PathLike[str]) -> Document:
+    """Read a manifest file and refuse it unless it is valid (schema, rules, sidecars)."""
+    return require_valid(load_path(path))
+
+
 _KEY_CODES = {"schema-additional-properties", "schema-property-names", "duplicate-key"}
 
 

@@ -95,17 +95,14 @@ def verify(doc_or_path: Document | dict[str, Any] | str | os.PathLike[str], *, d
 
 def _load_valid(doc_or_path: Document | dict[str, Any] | str | os.PathLike[str]) -> tuple[dict[str, Any], Path, str]:
     """The manifest's data, the directory it lies in, and its name; refuses invalid manifests."""
-    from .validate import validate_data, validate_document
+    from .validate import require_valid, validate_data
 
     if isinstance(doc_or_path, dict):
         errors = [p for p in validate_data(doc_or_path) if p.severity == "error"]
         if errors:
             raise InvalidManifest(errors, file="<data>")
         return doc_or_path, Path.cwd(), "<data>"
-    doc = doc_or_path if isinstance(doc_or_path, Document) else load_path(doc_or_path)
-    errors = [p for p in validate_document(doc) if p.severity == "error"]
-    if errors:
-        raise InvalidManifest(errors, file=doc.name)
+    doc = require_valid(doc_or_path if isinstance(doc_or_path, Document) else load_path(doc_or_path))
     return doc.data, doc.base_dir or Path.cwd(), doc.name
 
 

@@ -80,7 +80,7 @@ def test_three_validators_agree_on_mutations(example, block: int):
         doc = mutate(example, rng)
         verdicts = (is_valid(doc, engine="python"), is_valid(doc, engine="rs"), _pydantic_ok(doc))
         if len(set(verdicts)) != 1:
-            disagreements.append((verdicts, json.dumps(doc)[:0] or _diff(example, doc)))
+            disagreements.append((verdicts, _diff(example, doc)))
     assert not disagreements, disagreements[:5]
 
 

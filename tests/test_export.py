@@ -11,13 +11,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
 from mlflow_env import free_port, tracking
 from mlflow_runs import TRICKY_PARAMS, fluent_run, grid_search_runs, run_script, script_repo
 
 from manifest.digest import file_digest
 from manifest.params import param_text
-from manifest.parse import load_path, parse_text
+from manifest.parse import load_path
 from manifest.validate import validate_data
 
 
@@ -208,7 +207,6 @@ def test_export_outside_git(cli, sqlite_uri, tmp_path):
 
 
 def test_export_through_basic_auth(cli, auth_server, tmp_path):
-    import mlflow
 
     with tracking(auth_server.uri, auth_server.username, auth_server.password):
         info = fluent_run("auth", with_model=False, points=3)
