@@ -5,12 +5,15 @@ Run through ``benchmarks/run.py --only export-import`` (or ``--only all``, the d
 100 params + 5 metrics x 50,000 steps (250,000 points), made with ``MlflowClient.log_batch`` at 1000
 metrics per call, is generated in each store:
 
-* (A) a local ``mlflow server`` (SQLite backend, proxied artifacts, ``--workers 1``,
-  ``MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false``), started and stopped here;
+* (A) a local ``mlflow server`` as MLflow starts it (SQLite backend, proxied artifacts, MLflow's
+  default of 4 worker processes, ``MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false``);
+* (A1) the same with ``--workers 1`` (the configuration the test fixtures use): one process serves
+  every request, so the server's own CPU time bounds everybody;
 * (B) the embedded default: a SQLite store file (``sqlite:///...``).
 
-Sections: 1. export (A, B) with the export concurrency sweep on A; 2. import (A, B) with the import
-concurrency sweep on A; 3. peak memory and wall time of ours for a 1,000,000-point run on A. Every
+Both servers are started and stopped here. Sections: 1. export (A, A1, B) with the export
+concurrency sweep on A; 2. import (A, A1, B) with the import concurrency sweep on A; 3. peak
+memory and wall time of ours for a 1,000,000-point run on A. Every
 timed run is checked (exit code, and where the points ended up) before its figure is kept. The
 results go to ``.bench/export_import.json``. See ``benchmarks/README.md``.
 """
@@ -53,6 +56,9 @@ TASK = str(HERE / "_mlflow_task.py")
 PEER_VENV = ROOT / ".bench" / "peer-venv"
 PEER_BIN = PEER_VENV / "bin"
 PEER_PINS = ["mlflow==3.17.2", "mlflow-export-import==1.2.0", "tabulate"]
+STORES = ("A", "A1", "B")
+WHAT = {"A": "local server (MLflow's default: 4 workers)", "A1": "local server, --workers 1", "B": "embedded SQLite"}
+SECTION = {"A": "a", "A1": "b", "B": "c"}
 
 # Targets from the brief.
 PEER_RATIO_TARGET = 2.0  # peer / ours >= 2
@@ -120,10 +126,12 @@ def verdict(ok: bool) -> str:
 
 
 class Server:
-    """``mlflow server`` as the brief gives it, in its own process group (stopped by its id)."""
+    """``mlflow server`` in its own process group (stopped by its id); ``workers=None`` keeps
+    MLflow's default number of worker processes."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, workers: int | None = None) -> None:
         self.home = home
+        self.workers = workers
         self.db = home / "srv.db"
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
@@ -141,8 +149,8 @@ class Server:
             self.port = sock.getsockname()[1]
         self.cmd = [
             MLFLOW, "server", "--backend-store-uri", f"sqlite:///{self.db}", "--artifacts-destination", str(self.home / "art"),
-            "--serve-artifacts", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
-        ]
+            "--serve-artifacts", "--host", "127.0.0.1", "--port", str(self.port),
+        ] + (["--workers", str(self.workers)] if self.workers else [])
         env = base_env()
         env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
         log = open(self.home / "server.log", "wb")  # noqa: SIM115 - closed with the process
@@ -388,7 +396,8 @@ class Bench:
         self.log = log
         self.work = ROOT / ".bench" / ("exim-quick" if quick else "exim")
         self.cwd = self.work / "cwd"  # children run here: MLflow's default ./mlruns lands here, never in the repository
-        self.server = Server(self.work / "srv")
+        self.server = Server(self.work / "srv")  # (A): MLflow's defaults
+        self.server1 = Server(self.work / "srv1", workers=1)  # (A1)
         self.emb_db = self.work / "emb" / "emb.db"
         self.keys = task.metric_keys(self.n_metrics)
         self.want = expected_signature(self.n_metrics, self.n_steps)
@@ -400,11 +409,16 @@ class Bench:
 
     # ------------------------------------------------------------------ helpers
 
+    def srv(self, store: str) -> Server | None:
+        return {"A": self.server, "A1": self.server1}.get(store)
+
     def uri(self, store: str) -> str:
-        return self.server.uri if store == "A" else f"sqlite:///{self.emb_db}"
+        srv = self.srv(store)
+        return srv.uri if srv else f"sqlite:///{self.emb_db}"
 
     def db(self, store: str) -> Path:
-        return self.server.db if store == "A" else self.emb_db
+        srv = self.srv(store)
+        return srv.db if srv else self.emb_db
 
     def fresh(self, what: str) -> str:
         return f"bench-{what}-{uuid.uuid4().hex[:8]}"
@@ -455,11 +469,11 @@ class Bench:
             subprocess.run(cmd, cwd=self.cwd, env=env, capture_output=True)
 
     def generate(self) -> None:
-        """The 250,000-point source run in A and in B, at once (not timed: neither competes with the other's figures)."""
-        self.log(f"generating the source run in A and B in parallel (untimed): {self.n_params} params + {self.n_metrics} metrics x {self.n_steps:,} steps with MlflowClient.log_batch, 1000 metrics per call")
+        """The 250,000-point source run in each store, at once (not timed: none competes with the others' figures)."""
+        self.log(f"generating the source run in A, A1 and B in parallel (untimed): {self.n_params} params + {self.n_metrics} metrics x {self.n_steps:,} steps with MlflowClient.log_batch, 1000 metrics per call")
         env = base_env()
         procs = {}
-        for store in ("A", "B"):
+        for store in STORES:
             procs[store] = subprocess.Popen([PY, TASK, "make", self.uri(store), "bench-source", "source", str(self.n_params), str(self.n_metrics), str(self.n_steps)], cwd=self.cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for store, p in procs.items():
             out, err = p.communicate()
@@ -520,7 +534,7 @@ class Bench:
     def export_cases(self, store: str) -> list[Case]:
         src = self.stores[store]["source"]["run_id"]
         uri = self.uri(store)
-        srv = self.server if store == "A" else None
+        srv = self.srv(store)
         keep: dict[str, Path] = self.stores[store].setdefault("exports", {})
 
         def ours_build(rnd: int) -> tuple[list[str], dict[str, str], dict[str, Any]]:
@@ -586,7 +600,7 @@ class Bench:
 
     def import_cases(self, store: str) -> list[Case]:
         uri = self.uri(store)
-        srv = self.server if store == "A" else None
+        srv = self.srv(store)
         exports = self.stores[store].get("exports", {})
         cases: list[Case] = []
         manifest_path = exports["ours"] / "m.yaml"
@@ -605,7 +619,7 @@ class Bench:
 
         cases.append(Case(f"ours_import_{store}", "ours: manifest import DIR/m.yaml --experiment NEW", self.import_reps, ours_build, ours_check, server=srv))
 
-        peer_dir = exports.get("peer") or next((self.stores[o].get("exports", {}).get("peer") for o in ("A", "B") if self.stores.get(o, {}).get("exports", {}).get("peer")), None)
+        peer_dir = exports.get("peer") or next((self.stores[o].get("exports", {}).get("peer") for o in STORES if self.stores.get(o, {}).get("exports", {}).get("peer")), None)
         if peer_dir is None:
             self.findings.append(f"peer import on {store}: not run, the peer produced no export to import")
         else:
@@ -770,11 +784,14 @@ def run(*, quick: bool, reps: int, fetch_reps: int, import_reps: int, sweep_reps
             f"main venv has mlflow-export-import: {'YES (it should not)' if main_has_peer else 'no'}"
         )
         b.warm()
-        b.server.start()
-        res["server"] = {"command": " ".join(_short(c) for c in b.server.cmd), "env": "MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false", "start_s": b.server.start_s, "uri": b.server.uri}
-        log(f"(A) server: {res['server']['command']}  [{res['server']['env']}]: /health answered after {b.server.start_s:.1f} s")
+        res["servers"] = {}
+        for store in ("A", "A1"):
+            srv = b.srv(store)
+            srv.start()
+            res["servers"][store] = {"command": " ".join(_short(c) for c in srv.cmd), "env": "MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false", "start_s": srv.start_s, "uri": srv.uri}
+            log(f"({store}) {WHAT[store]}: {res['servers'][store]['command']}  [{res['servers'][store]['env']}]: /health answered after {srv.start_s:.1f} s")
         log(f"(B) embedded: sqlite:///{_short(str(b.emb_db))}")
-        b.stores = {"A": {"uri": b.uri("A")}, "B": {"uri": b.uri("B")}}
+        b.stores = {st: {"uri": b.uri(st)} for st in STORES}
         b.generate()
         res["source_runs"] = {k: v["source"] for k, v in b.stores.items()}
         # one REST payload, for the "where time goes" note
@@ -787,13 +804,13 @@ def run(*, quick: bool, reps: int, fetch_reps: int, import_reps: int, sweep_reps
 
         # ---------------------------------------------------------------- 1. export
         res["export"] = {}
-        for store in ("A", "B"):
+        for store in STORES:
             t0 = time.perf_counter()
-            sweep = b.fetch_sweep_cases([1, 2, 4]) if store == "A" else []
+            sweep = b.fetch_sweep_cases([1, 2, 4, 8]) if store == "A" else []
             cases = b.export_cases(store)
-            what = "local server" if store == "A" else "embedded SQLite"
-            extra = f" + the fetch_histories sweep (workers 1, 2, 4; {fetch_reps} run{'s' if fetch_reps != 1 else ''} each, in a fresh process)" if sweep else ""
-            log(f"\n== 1{'a' if store == 'A' else 'b'}. Export of the {b.n_metrics * b.n_steps:,}-point run from ({store}) {what}: {reps} runs each, round-robin{extra}")
+            what = WHAT[store]
+            extra = f" + the fetch_histories sweep (workers 1, 2, 4, 8; {fetch_reps} run{'s' if fetch_reps != 1 else ''} each, in a fresh process)" if sweep else ""
+            log(f"\n== 1{SECTION[store]}. Export of the {b.n_metrics * b.n_steps:,}-point run from ({store}) {what}: {reps} runs each, round-robin{extra}")
             run_rounds(cases + sweep, log)
             b.all_cases += [(f"1 export {store}", c) for c in cases + sweep]
             b.print_group(f"export from ({store}) {what}; wall time of a fresh process", cases, loop_col=True)
@@ -807,21 +824,21 @@ def run(*, quick: bool, reps: int, fetch_reps: int, import_reps: int, sweep_reps
             entry: dict[str, Any] = {"cases": {c.key: c.stats() for c in cases}, "ratios": rat, "sizes_bytes": sizes, "elapsed_s": time.perf_counter() - t0}
             if sweep:
                 b.print_group("export concurrency sweep on (A): manifest.mlflow_history.fetch_histories(client, run_id, keys, workers=N) in a fresh process", sweep, call_col=True)
-                base = next(c for c in sweep if c.key == "fetch_sweep_2").stats()["call_s_median"]
-                log("relative to workers=2 (the export default): " + ", ".join(f"N={c.key.rsplit('_', 1)[1]}: {c.stats()['call_s_median'] / base:.2f}x" for c in sweep))
+                base = next(c for c in sweep if c.key == "fetch_sweep_4").stats()["call_s_median"]
+                log("relative to workers=4 (the export default, --jobs 4): " + ", ".join(f"N={c.key.rsplit('_', 1)[1]}: {c.stats()['call_s_median'] / base:.2f}x" for c in sweep))
                 entry["fetch_sweep"] = {c.key: c.stats() for c in sweep}
             res["export"][store] = entry
-            log(f"(section 1{'a' if store == 'A' else 'b'} took {entry['elapsed_s']:.0f} s)")
+            log(f"(section 1{SECTION[store]} took {entry['elapsed_s']:.0f} s)")
 
         # ---------------------------------------------------------------- 2. import
         res["import"] = {}
-        for store in ("A", "B"):
+        for store in STORES:
             t0 = time.perf_counter()
             sweep = b.import_sweep_cases([1, 2, 4, 8]) if store == "A" else []
             cases = b.import_cases(store)
-            what = "local server" if store == "A" else "embedded SQLite"
+            what = WHAT[store]
             extra = f" + the import_paths sweep (workers 1, 2, 4, 8; {sweep_reps} run{'s' if sweep_reps != 1 else ''} each)" if sweep else ""
-            log(f"\n== 2{'a' if store == 'A' else 'b'}. Import of the same run into ({store}) {what}, a fresh experiment each time: {import_reps} runs each, round-robin{extra}")
+            log(f"\n== 2{SECTION[store]}. Import of the same run into ({store}) {what}, a fresh experiment each time: {import_reps} runs each, round-robin{extra}")
             log(f"   inputs: ours {_short(str(b.stores[store]['exports']['ours'] / 'm.yaml'))}; peer {_short(str(b.stores[store]['exports'].get('peer', '(none)')))}")
             run_rounds(cases + sweep, log)
             b.all_cases += [(f"2 import {store}", c) for c in cases + sweep]
@@ -836,10 +853,10 @@ def run(*, quick: bool, reps: int, fetch_reps: int, import_reps: int, sweep_reps
             if sweep:
                 b.print_group("import concurrency sweep on (A): import_paths(client(uri, check=False), [path], options=ImportOptions(experiment=NEW, workers=N)) in a fresh process", sweep, call_col=True)
                 base = next(c for c in sweep if c.key == "import_sweep_4").stats()["call_s_median"]
-                log("relative to workers=4 (the import default): " + ", ".join(f"N={c.key.rsplit('_', 1)[1]}: {c.stats()['call_s_median'] / base:.2f}x" for c in sweep))
+                log("relative to workers=4 (the import default, --jobs 4): " + ", ".join(f"N={c.key.rsplit('_', 1)[1]}: {c.stats()['call_s_median'] / base:.2f}x" for c in sweep))
                 entry["import_sweep"] = {c.key: c.stats() for c in sweep}
             res["import"][store] = entry
-            log(f"(section 2{'a' if store == 'A' else 'b'} took {entry['elapsed_s']:.0f} s)")
+            log(f"(section 2{SECTION[store]} took {entry['elapsed_s']:.0f} s)")
 
         # ---------------------------------------------------------------- 3. 1M points
         t0 = time.perf_counter()
@@ -893,6 +910,7 @@ def run(*, quick: bool, reps: int, fetch_reps: int, import_reps: int, sweep_reps
         return 1
     finally:
         b.server.stop()
+        b.server1.stop()
 
     # -------------------------------------------------------------------- 4. checks
     log("\n== 4. Exit codes and checks of every timed run (export-import)")
@@ -910,11 +928,11 @@ def run(*, quick: bool, reps: int, fetch_reps: int, import_reps: int, sweep_reps
 
     log("\n== Summary (export/import)")
     for sec in ("export", "import"):
-        for store in ("A", "B"):
+        for store in STORES:
             r = res[sec][store]["ratios"]
             peer_txt = f"peer/ours {r['peer_over_ours']:.2f}x ({verdict(r['peer_target_met'])} vs >= 2x)" if r.get("peer_over_ours") else "peer failed"
             log(
-                f"{sec} ({store}): ours {s(r['ours_median_s'])}, {peer_txt}; ours/floor {r['ours_over_floor_process']:.2f}x process-vs-process "
+                f"{sec} ({store}, {WHAT[store]}): ours {s(r['ours_median_s'])}, {peer_txt}; ours/floor {r['ours_over_floor_process']:.2f}x process-vs-process "
                 f"({verdict(r['floor_target_met'])}), {r.get('ours_over_floor_loop', float('nan')):.2f}x vs the loop alone ({verdict(r.get('floor_loop_target_met', False))})"
             )
     bg = res["big"]["cases"]

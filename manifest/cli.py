@@ -129,7 +129,8 @@ def diff_cmd(a: str, b: str, fmt: str, only_differences: bool) -> None:
 @click.option("--bundle", "bundle_dir", metavar="DIR", help="Write a paper bundle: manifests, index, results tables, plots, README, SHA256SUMS.")
 @click.option("--metrics", "metric_names", metavar="NAMES", help="Comma-separated metrics for the bundle's table and plots [default: all].")
 @click.option("--force", is_flag=True, help="Replace a bundle directory that exists and is not empty.")
-def export_cmd(run_ids: tuple[str, ...], experiment: str | None, filter_string: str | None, tracking_uri: str | None, output: str, fmt: str | None, history: str, inline_max_points: int, allow_running: bool, with_models: bool, with_artifacts: bool, bundle_dir: str | None, metric_names: str | None, force: bool) -> None:
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=4, show_default=True, help="Requests in flight at once against a tracking server, each on its own connection.")
+def export_cmd(run_ids: tuple[str, ...], experiment: str | None, filter_string: str | None, tracking_uri: str | None, output: str, fmt: str | None, history: str, inline_max_points: int, allow_running: bool, with_models: bool, with_artifacts: bool, bundle_dir: str | None, metric_names: str | None, force: bool, jobs: int) -> None:
     """Export MLflow runs as manifests.
 
     One run goes to standard output by default; several runs (or --experiment) need -o DIRECTORY,
@@ -153,14 +154,14 @@ def export_cmd(run_ids: tuple[str, ...], experiment: str | None, filter_string: 
         if bundle_dir:
             if output != "-":
                 raise click.UsageError("--bundle DIR and -o are alternatives")
-            _bundle(run_ids, experiment, filter_string, uri, bundle_dir, fmt, history, inline_max_points, with_models, with_artifacts, metric_names, force)
+            _bundle(run_ids, experiment, filter_string, uri, bundle_dir, fmt, history, inline_max_points, with_models, with_artifacts, metric_names, force, jobs)
         else:
-            _export(run_ids, experiment, filter_string, uri, output, fmt, history, inline_max_points, allow_running, with_models, with_artifacts, real_stdout)
+            _export(run_ids, experiment, filter_string, uri, output, fmt, history, inline_max_points, allow_running, with_models, with_artifacts, real_stdout, jobs)
     finally:
         sys.stdout = real_stdout
 
 
-def _bundle(run_ids: tuple[str, ...], experiment: str | None, filter_string: str | None, uri: str, out: str, fmt: str | None, history: str, inline_max_points: int, with_models: bool, with_artifacts: bool, metric_names: str | None, force: bool) -> None:
+def _bundle(run_ids: tuple[str, ...], experiment: str | None, filter_string: str | None, uri: str, out: str, fmt: str | None, history: str, inline_max_points: int, with_models: bool, with_artifacts: bool, metric_names: str | None, force: bool, jobs: int) -> None:
     import shutil
     from pathlib import Path
 
@@ -175,7 +176,7 @@ def _bundle(run_ids: tuple[str, ...], experiment: str | None, filter_string: str
     target = Path(out)
     tmp = bd.prepare_dir(target, force)
     try:
-        opts = mx.ExportOptions(history=history, inline_max_points=inline_max_points, with_models=with_models, with_artifacts=with_artifacts, progress=mx.progress_printer())  # type: ignore[arg-type]
+        opts = mx.ExportOptions(history=history, inline_max_points=inline_max_points, with_models=with_models, with_artifacts=with_artifacts, workers=jobs, progress=mx.progress_printer())  # type: ignore[arg-type]
         log = lambda s: click.echo(s, err=True)  # noqa: E731
         written = mx.export_to_files(cl, ids, tracking_uri=uri, output=str(tmp / "manifests"), fmt=fmt, options=opts, many=True, log=log)
         manifests = [(Path(w), load_path(w).data) for w in written]
@@ -189,13 +190,13 @@ def _bundle(run_ids: tuple[str, ...], experiment: str | None, filter_string: str
     click.echo(f"bundle written to {target}/ ({len(written)} manifests); check it with: manifest validate {target}", err=True)
 
 
-def _export(run_ids: tuple[str, ...], experiment: str | None, filter_string: str | None, uri: str, output: str, fmt: str | None, history: str, inline_max_points: int, allow_running: bool, with_models: bool, with_artifacts: bool, stdout: Any) -> None:
+def _export(run_ids: tuple[str, ...], experiment: str | None, filter_string: str | None, uri: str, output: str, fmt: str | None, history: str, inline_max_points: int, allow_running: bool, with_models: bool, with_artifacts: bool, stdout: Any, jobs: int) -> None:
     from . import mlflow_export as mx
     from .tracking import client as make_client
 
     cl = make_client(uri)
     ids = list(run_ids) if run_ids else [r.info.run_id for r in mx.find_runs(cl, experiment or "", filter_string, uri)]
-    opts = mx.ExportOptions(history=history, inline_max_points=inline_max_points, allow_running=allow_running, with_models=with_models, with_artifacts=with_artifacts, progress=mx.progress_printer())  # type: ignore[arg-type]
+    opts = mx.ExportOptions(history=history, inline_max_points=inline_max_points, allow_running=allow_running, with_models=with_models, with_artifacts=with_artifacts, workers=jobs, progress=mx.progress_printer())  # type: ignore[arg-type]
     mx.export_to_files(cl, ids, tracking_uri=uri, output=output, fmt=fmt, options=opts, many=bool(experiment) or len(ids) > 1, log=lambda s: click.echo(s, err=True), stdout=stdout)
 
 
@@ -234,7 +235,8 @@ def reproduce_cmd(path: str, workdir: str | None, repo: str | None, tracking_uri
 @click.option("--experiment", metavar="NAME", help="Experiment to import into [default: the manifest's own]; created if missing.")
 @click.option("--allow-duplicate", is_flag=True, help="Import even if this manifest was imported into the experiment before.")
 @click.option("--register-model", metavar="NAME", help="Register each recreated model under this registered-model name.")
-def import_cmd(paths: tuple[str, ...], tracking_uri: str | None, experiment: str | None, allow_duplicate: bool, register_model: str | None) -> None:
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=4, show_default=True, help="Requests in flight at once against a tracking server, each on its own connection.")
+def import_cmd(paths: tuple[str, ...], tracking_uri: str | None, experiment: str | None, allow_duplicate: bool, register_model: str | None, jobs: int) -> None:
     """Recreate runs from manifests (files or directories) in an MLflow tracking store.
 
     Every manifest and every file next to it is checked before the store is touched. A parent and
@@ -249,7 +251,7 @@ def import_cmd(paths: tuple[str, ...], tracking_uri: str | None, experiment: str
     from .tracking import resolve_tracking_uri
 
     uri = resolve_tracking_uri(tracking_uri)
-    opts = ImportOptions(experiment=experiment, allow_duplicate=allow_duplicate, register_model=register_model, log=lambda s: click.echo(s, err=True))
+    opts = ImportOptions(experiment=experiment, allow_duplicate=allow_duplicate, register_model=register_model, workers=jobs, log=lambda s: click.echo(s, err=True))
     from .mlflow_import import prepare_paths
 
     out = sys.stdout

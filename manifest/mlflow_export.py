@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal
@@ -58,7 +59,8 @@ class ExportOptions:
     with_models: bool = False
     #: Copy the run's artifacts next to the manifest (``artifacts/``).
     with_artifacts: bool = False
-    workers: int = 2
+    #: History requests in flight at once (see ``mlflow_history.fetch_histories``).
+    workers: int = 4
     progress: Callable[[str, int], None] | None = None
 
 
@@ -364,8 +366,25 @@ def export_run(client: Any, run_id: str, *, tracking_uri: str, options: ExportOp
 
 
 def _build(client: Any, run: Any, tracking_uri: str, opts: ExportOptions, stem: str | None, out: Exported, tmp: Path, mlflow_version: str) -> None:
+    # The histories are the server's biggest job: start them first, and read everything else
+    # (experiment, context, models, artifacts) while the server works on them.
+    keys = sorted(run.data.metrics)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="manifest-histories")
+    try:
+        future = pool.submit(_histories, client, run.info.run_id, keys, opts) if keys else None
+        _build_with(client, run, tracking_uri, opts, stem, out, tmp, mlflow_version, future)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _histories(client: Any, run_id: str, keys: list[str], opts: ExportOptions) -> dict[str, Any]:
     from .mlflow_history import fetch_histories
 
+    progress = (lambda n: opts.progress("metrics", n)) if opts.progress else None
+    return fetch_histories(client, run_id, keys, workers=opts.workers, progress=progress)
+
+
+def _build_with(client: Any, run: Any, tracking_uri: str, opts: ExportOptions, stem: str | None, out: Exported, tmp: Path, mlflow_version: str, future: Future[dict[str, Any]] | None) -> None:
     info, tags = run.info, dict(run.data.tags)
     exp = client.get_experiment(info.experiment_id)
     ctx, diff_path = _read_context(client, info.run_id, tmp)
@@ -422,8 +441,7 @@ def _build(client: Any, run: Any, tracking_uri: str, opts: ExportOptions, stem: 
         m["params"] = params
 
     keys = sorted(run.data.metrics)
-    progress = (lambda n: opts.progress("metrics", n)) if opts.progress else None
-    histories = fetch_histories(client, info.run_id, keys, workers=opts.workers, progress=progress) if keys else {}
+    histories = future.result() if future is not None else {}
     metrics: dict[str, Any] = {}
     for key in keys:
         metrics[key] = _metric(key, run.data.metrics[key], histories[key], opts, stem, out)

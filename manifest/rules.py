@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 from .errors import Problem
+from .parse import NON_FINITE
 from .positions import join_pointer
 
 TERMINAL = {"FINISHED", "FAILED", "KILLED"}
@@ -213,8 +214,6 @@ def same_real(a: Any, b: Any) -> bool:
 
 def to_float(v: Any) -> float:
     """A manifest real (number, or "NaN"/"Infinity"/"-Infinity") as a float."""
-    from .parse import NON_FINITE
-
     return NON_FINITE[v] if isinstance(v, str) else float(v)
 
 

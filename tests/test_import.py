@@ -303,16 +303,19 @@ def test_invalid_manifest_never_touches_the_store(tmp_path):
     assert not (tmp_path / "never.db").exists()
 
 
-def test_bulk_written_points_match_what_log_batch_stores(sqlite_uri, tmp_path):
-    """The one-transaction write on SQL stores keeps MLflow's values, de-duplication and latest."""
+@pytest.mark.parametrize("store", ["sqlite", "server"])
+def test_written_points_match_what_log_batch_stores(store, request, tmp_path):
+    """Our writes (one transaction on SQL stores; log-batch requests built from the points on a
+    server) keep MLflow's values, de-duplication and latest, as ``MlflowClient.log_batch`` does."""
     import math
 
     import mlflow
     from mlflow.entities import Metric
 
-    with tracking(sqlite_uri):
-        client = mlflow.MlflowClient(sqlite_uri)
-        exp = client.create_experiment("ties")
+    uri = request.getfixturevalue("sqlite_uri") if store == "sqlite" else request.getfixturevalue("mlflow_server").uri
+    with tracking(uri):
+        client = mlflow.MlflowClient(uri)
+        exp = client.create_experiment(f"ties-{uuid.uuid4().hex[:8]}")
         rid = client.create_run(exp, start_time=1_000).info.run_id
         t = 1_700_000_000_000
         pts = [
@@ -324,7 +327,7 @@ def test_bulk_written_points_match_what_log_batch_stores(sqlite_uri, tmp_path):
         ]
         client.log_batch(rid, metrics=pts)
         client.set_terminated(rid, end_time=2_000)
-        first, second, new = roundtrip(sqlite_uri, rid, tmp_path)
+        first, second, new = roundtrip(uri, rid, tmp_path)
         assert comparable(second) == comparable(first)
         a, b = client.get_run(rid).data.metrics, client.get_run(new).data.metrics
         assert a.keys() == b.keys()
