@@ -482,7 +482,7 @@ class Bench:
             made = json.loads(out.strip().splitlines()[-1])
             made["check"] = self.check_run(store, made["run_id"], self.want)
             self.stores[store]["source"] = made
-            self.log(f"  {store}: run {made['run_id']}: {made['points']:,} points + {made['params']} params in {made['calls']} log_batch calls, {made['loop_s']:.1f} s (two generations ran at once, so this is not a floor figure); checked in the store")
+            self.log(f"  {store}: run {made['run_id']}: {made['points']:,} points + {made['params']} params in {made['calls']} log_batch calls, {made['loop_s']:.1f} s (the stores were filled at once, so this is not a floor figure); checked in the store")
 
     # ------------------------------------------------------------------ checks of each competitor
 
