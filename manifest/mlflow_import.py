@@ -147,12 +147,6 @@ def _chunks(items: list[Any], n: int) -> list[list[Any]]:
     return [items[i : i + n] for i in range(0, len(items), n)]
 
 
-def _rest_store(client: Any) -> Any:
-    from .mlflow_history import rest_store
-
-    return rest_store(client)
-
-
 def _run_tags(data: dict[str, Any], digest: str, parent_map: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     tags: dict[str, str] = {}
     warnings: list[str] = []
@@ -353,7 +347,9 @@ def _log_metrics(client: Any, run_id: str, prep: Prepared, options: ImportOption
     batches = _chunks(entities, MAX_METRICS)
     if not batches:
         return
-    rest = _rest_store(client)
+    from .mlflow_history import rest_store
+
+    rest = rest_store(client)
     workers = 1 if rest is None else max(1, options.workers)
 
     def send(batch: list[Any]) -> None:
