@@ -39,6 +39,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import inputs  # noqa: E402  (benchmarks/inputs.py)
+from exim import table  # noqa: E402  (benchmarks/exim.py: one table printer for both parts)
 
 BIN = Path(sys.executable).parent  # the venv's bin (not resolved: that would leave the venv)
 PY = sys.executable
@@ -238,18 +239,6 @@ def machine_facts() -> dict[str, Any]:
 # --------------------------------------------------------------------------- printing
 
 
-def table(headers: list[str], rows: list[list[Any]], align: str | None = None) -> str:
-    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    align = align or "l" + "r" * (len(headers) - 1)
-    out = []
-    for n, r in enumerate(cells):
-        out.append("  ".join(c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(r, widths, align)).rstrip())
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
-
-
 def s(x: float) -> str:
     return f"{x:.3f} s" if x < 10 else f"{x:.2f} s"
 
@@ -289,7 +278,7 @@ def main() -> int:
     ap.add_argument("--exim-json", type=Path, default=None, help="export-import results file (default .bench/export_import.json)")
     ap.add_argument("--exim-reps", type=int, default=None, help="export-import: runs per export case (default 3)")
     ap.add_argument("--exim-fetch-sweep-reps", type=int, default=None, help="export-import: runs per point of the export-concurrency sweep (default 2)")
-    ap.add_argument("--exim-import-reps", type=int, default=None, help="export-import: runs per import case, ~45 s each on the server (default 2)")
+    ap.add_argument("--exim-import-reps", type=int, default=None, help="export-import: runs per import case, 22-67 s each on a server (default 2)")
     ap.add_argument("--exim-sweep-reps", type=int, default=None, help="export-import: runs per point of the import-concurrency sweep (default 1)")
     ap.add_argument("--exim-big-reps", type=int, default=None, help="export-import: runs of the 1,000,000-point import and export (default 1)")
     ap.add_argument("--exim-keep", action="store_true", help="export-import: keep the stores and exports in .bench/exim/ (about 1 GB) after a successful run")

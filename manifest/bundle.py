@@ -13,7 +13,6 @@ Layout of a bundle directory::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .__about__ import __version__
+from .digest import file_digest
 from .errors import Problem, Refused
 
 BUNDLE_VERSION = 1
@@ -65,7 +65,7 @@ def write_bundle(tmp: Path, manifests: list[tuple[Path, dict[str, Any]]], *, met
         entries.append({
             "path": rel, "id": m["id"], "name": m["name"], "run_id": src.get("run_id"),
             "parent_run_id": (m["run"].get("parent") or {}).get("run_id"),
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "sha256": file_digest(path)[1]["sha256"],
             "canonical_sha256": manifest_digest(m)["sha256"],
         })
     index = {"bundle_version": BUNDLE_VERSION, "created_at": _now(), "created_by": {"name": "experiment-manifest", "version": __version__}, **source, "manifests": entries}
@@ -88,7 +88,7 @@ def _now() -> str:
 
 
 def write_sums(root: Path) -> None:
-    from .digest import file_digest, tree_files
+    from .digest import tree_files
 
     lines = []
     for rel, p in tree_files(root):
@@ -309,7 +309,7 @@ def _index(d: Path) -> dict[str, Any] | None:
 
 def check_bundle(d: Path) -> list[Problem]:
     """Checksums (every file covered, every listed file intact) and the index's digests."""
-    from .digest import file_digest, tree_files
+    from .digest import tree_files
 
     problems: list[Problem] = []
     sums_path = d / SUMS
@@ -342,6 +342,6 @@ def check_bundle(d: Path) -> list[Problem]:
             p = d / e.get("path", "")
             if not p.is_file():
                 problems.append(Problem("bundle-manifest-missing", f"{e.get('path')} is listed in {INDEX} but missing", file=str(p)))
-            elif hashlib.sha256(p.read_bytes()).hexdigest() != e.get("sha256"):
+            elif file_digest(p)[1]["sha256"] != e.get("sha256"):
                 problems.append(Problem("bundle-index-mismatch", f"{e.get('path')}: sha256 differs from {INDEX}", file=str(p)))
     return problems

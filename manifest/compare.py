@@ -7,11 +7,10 @@ but never count as differences: two manifests of the same run made in two places
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from typing import Any
 
-from .rules import to_float
+from .rules import same_real
 
 
 @dataclass
@@ -26,8 +25,7 @@ class Row:
     def same(self) -> bool:
         if isinstance(self.a, (int, float, str)) and isinstance(self.b, (int, float, str)) and not isinstance(self.a, bool) and not isinstance(self.b, bool):
             try:
-                fa, fb = to_float(self.a), to_float(self.b)
-                return fa == fb or (math.isnan(fa) and math.isnan(fb))
+                return same_real(self.a, self.b)
             except (KeyError, ValueError, TypeError):
                 pass
         return bool(self.a == self.b)

@@ -40,6 +40,15 @@ def _git(cwd: Path, *args: str, binary: bool = False) -> Any:
     return proc.stdout if binary else proc.stdout.decode("utf-8", "replace").strip()
 
 
+def has_commit(repo: Path, commit: str) -> bool:
+    """Whether the repository at ``repo`` holds ``commit`` (as a commit object)."""
+    try:
+        _git(repo, "cat-file", "-e", f"{commit}^{{commit}}")
+    except (RuntimeError, OSError, subprocess.TimeoutExpired):
+        return False
+    return True
+
+
 def git_state(path: str | Path, *, include_untracked: list[Path] | None = None) -> GitState:
     """Read the git state of the repository holding ``path`` (a file or directory).
 

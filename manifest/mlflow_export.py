@@ -372,7 +372,7 @@ def _build(client: Any, run: Any, tracking_uri: str, opts: ExportOptions, stem: 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="manifest-histories")
     try:
         future = pool.submit(_histories, client, run.info.run_id, keys, opts) if keys else None
-        _build_with(client, run, tracking_uri, opts, stem, out, tmp, mlflow_version, future)
+        _build_with(client, run, tracking_uri, opts, stem, out, tmp, mlflow_version, keys, future)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -384,7 +384,7 @@ def _histories(client: Any, run_id: str, keys: list[str], opts: ExportOptions) -
     return fetch_histories(client, run_id, keys, workers=opts.workers, progress=progress)
 
 
-def _build_with(client: Any, run: Any, tracking_uri: str, opts: ExportOptions, stem: str | None, out: Exported, tmp: Path, mlflow_version: str, future: Future[dict[str, Any]] | None) -> None:
+def _build_with(client: Any, run: Any, tracking_uri: str, opts: ExportOptions, stem: str | None, out: Exported, tmp: Path, mlflow_version: str, keys: list[str], future: Future[dict[str, Any]] | None) -> None:
     info, tags = run.info, dict(run.data.tags)
     exp = client.get_experiment(info.experiment_id)
     ctx, diff_path = _read_context(client, info.run_id, tmp)
@@ -440,7 +440,6 @@ def _build_with(client: Any, run: Any, tracking_uri: str, opts: ExportOptions, s
     if params:
         m["params"] = params
 
-    keys = sorted(run.data.metrics)
     histories = future.result() if future is not None else {}
     metrics: dict[str, Any] = {}
     for key in keys:

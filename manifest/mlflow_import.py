@@ -10,7 +10,6 @@ it, so no half-made run looks finished.
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import tempfile
 import time
@@ -22,7 +21,7 @@ from typing import Any, Callable
 from .capture import CONTEXT_DIR, CONTEXT_VERSION
 from .digest import file_digest
 from .errors import IntegrityError, InvalidManifest, ManifestError, NotFound, Problem, Refused
-from .mlflow_export import TAG_DERIVED_ID, TAG_DERIVED_RELATION, TAG_DERIVED_SHA256
+from .mlflow_export import CAPTURED_DATA_FIELDS, TAG_DERIVED_ID, TAG_DERIVED_RELATION, TAG_DERIVED_SHA256
 from .params import param_text
 from .parse import Document, load_path
 from .rules import relative_path_problem, to_float
@@ -58,6 +57,8 @@ class Prepared:
     model_dirs: dict[int, Path] = field(default_factory=dict)
     artifact_files: dict[int, Path] = field(default_factory=dict)
     diff_file: Path | None = None
+    #: ``requirements.txt`` / ``python_env.yaml`` rendered from ``environment`` (``manifest env``'s rules).
+    env_files: dict[str, str] = field(default_factory=dict)
 
 
 def _inside(base: Path, rel: str, what: str, pointer: str) -> Path:
@@ -90,6 +91,7 @@ def _verify(path: Path, size: int | None, digest: dict[str, str] | None, what: s
 
 def prepare(path: str | Path) -> Prepared:
     """Read and fully check one manifest and everything it brings along. Touches no server."""
+    from .envfile import render_python_env, render_requirements
     from .validate import load_valid
     from .write import manifest_digest
 
@@ -129,6 +131,11 @@ def prepare(path: str | Path) -> Prepared:
         fp = _inside(base, a["local_path"], "artifact", f"/artifacts/{i}/local_path")
         _verify(fp, a.get("size"), a.get("digest"), "artifact", f"/artifacts/{i}")
         prep.artifact_files[i] = fp
+    env = data.get("environment") or {}
+    if env.get("packages"):  # refused here, before the store is touched, if a name is not a plain pin
+        prep.env_files["requirements.txt"] = render_requirements(data, str(path))
+        if (env.get("python") or {}).get("version"):
+            prep.env_files["python_env.yaml"] = render_python_env(data, str(path))
     return prep
 
 
@@ -190,7 +197,7 @@ def _context(data: dict[str, Any]) -> dict[str, Any]:
     ctx_data = []
     for d in data.get("data") or []:
         if "tracking" in d:
-            kept = {k: d[k] for k in ("name", "uri", "kind", "media_type", "size", "digest", "split", "license", "description") if k in d}
+            kept = {k: d[k] for k in ("name", "uri", *CAPTURED_DATA_FIELDS) if k in d}
             if set(kept) - {"name", "uri"}:
                 ctx_data.append(kept)
         else:
@@ -199,20 +206,6 @@ def _context(data: dict[str, Any]) -> dict[str, Any]:
     if data.get("environment"):
         ctx["environment"] = data["environment"]
     return ctx
-
-
-def _requirements(env: dict[str, Any]) -> str | None:
-    pkgs = env.get("packages") or {}
-    if not pkgs:
-        return None
-    return "".join(f"{n}=={v}\n" for n, v in sorted(pkgs.items()))
-
-
-def _python_env(env: dict[str, Any]) -> str | None:
-    py = (env.get("python") or {}).get("version")
-    if not py:
-        return None
-    return f"python: {py}\nbuild_dependencies:\n  - pip\n  - setuptools\n  - wheel\ndependencies:\n  - -r requirements.txt\n"
 
 
 def _metric_entities(name: str, metric: dict[str, Any], cols: dict[str, list[Any]] | None) -> list[Any]:
@@ -373,9 +366,6 @@ def _log_metrics(client: Any, run_id: str, prep: Prepared, options: ImportOption
             raise
 
 
-_NON_FINITE_JSON = {math.inf: "Infinity", -math.inf: "-Infinity"}
-
-
 def _post_metrics(store: Any, run_id: str, batch: list[Any]) -> None:
     """One ``runs/log-batch`` request built straight from the points, with the store's own
     credentials, TLS settings and retries. The server stores exactly what
@@ -384,15 +374,9 @@ def _post_metrics(store: Any, run_id: str, batch: list[Any]) -> None:
     from mlflow.utils.rest_utils import http_request, verify_rest_response
 
     from .mlflow_history import FRESH_CONNECTION
+    from .write import json_real
 
-    metrics = []
-    for e in batch:
-        v = e.value
-        if v != v:
-            v = "NaN"
-        elif v in _NON_FINITE_JSON:
-            v = _NON_FINITE_JSON[v]
-        metrics.append({"key": e.key, "value": v, "timestamp": e.timestamp, "step": e.step})
+    metrics = [{"key": e.key, "value": json_real(e.value), "timestamp": e.timestamp, "step": e.step} for e in batch]
     endpoint = "/api/2.0/mlflow/runs/log-batch"
     resp = http_request(store.get_host_creds(), endpoint, "POST", json={"run_id": run_id, "metrics": metrics}, extra_headers=FRESH_CONNECTION)
     verify_rest_response(resp, endpoint)
@@ -527,12 +511,8 @@ def _log_artifacts(client: Any, run_id: str, prep: Prepared) -> None:
         (d / "context.json").write_text(json.dumps(_context(data), indent=2, sort_keys=True) + "\n", encoding="utf-8")
         if prep.diff_file is not None:
             shutil.copyfile(prep.diff_file, d / "git.diff")
-        env = data.get("environment") or {}
-        req, pyenv = _requirements(env), _python_env(env)
-        if req:
-            (d / "requirements.txt").write_text(req, encoding="utf-8")
-        if pyenv:
-            (d / "python_env.yaml").write_text(pyenv, encoding="utf-8")
+        for name, text in prep.env_files.items():
+            (d / name).write_text(text, encoding="utf-8")
         name = "manifest.json" if prep.doc.format == "json" else "manifest.yaml"
         (d / name).write_text(prep.doc.text, encoding="utf-8")
         client.log_artifacts(run_id, str(d), CONTEXT_DIR)

@@ -399,6 +399,8 @@ def _lift_long_number_lists(text: str) -> tuple[str, dict[str, list[Any]]]:
         return text, {}
     import secrets
 
+    from .write import json_real
+
     lines = text.split("\n")
     lifted: dict[str, list[Any]] = {}
     nonce = secrets.token_hex(8)
@@ -415,7 +417,7 @@ def _lift_long_number_lists(text: str) -> tuple[str, dict[str, list[Any]]]:
         if any(isinstance(v, str) and v not in NON_FINITE for v in values):
             continue
         key = f"manifest-lifted-{nonce}-{i}"
-        lifted[key] = [("Infinity" if v > 0 else "-Infinity") if isinstance(v, float) and math.isinf(v) else v for v in values]
+        lifted[key] = [json_real(v) for v in values]  # huge numbers read as infinities keep the manifest's form
         lines[i] = m.group(1) + key
     return ("\n".join(lines), lifted) if lifted else (text, {})
 

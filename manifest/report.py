@@ -12,19 +12,19 @@ from .validate import Outcome
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _safe(text: str) -> str:
+def one_line(text: str) -> str:
     """Control characters shown as escapes, so one problem is always one line."""
     return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
 
 
 def problem_line(p: Problem) -> str:
-    head = _safe(p.file or "<document>")
+    head = one_line(p.file or "<document>")
     if p.line is not None:
         head += f":{p.line}:{p.column or 1}"
     parts = [head]
     if p.pointer is not None:
-        parts.append(_safe(p.pointer) or "/")
-    parts.append(("warning: " if p.severity == "warning" else "") + _safe(p.message))
+        parts.append(one_line(p.pointer) or "/")
+    parts.append(("warning: " if p.severity == "warning" else "") + one_line(p.message))
     return ": ".join(parts)
 
 
@@ -60,9 +60,9 @@ def render_text(outcome: Outcome, *, verbose: bool = False) -> str:
         for p in r.problems:
             lines.append(problem_line(p if p.file else p.in_file(r.file)))
         if verbose and r.valid and not r.problems:
-            lines.append(f"{_safe(r.file)}: ok")
+            lines.append(f"{one_line(r.file)}: ok")
     for name, reason in outcome.skipped:
-        lines.append(f"{_safe(name)}: skipped: {reason}")
+        lines.append(f"{one_line(name)}: skipped: {reason}")
     lines.append(summary(outcome))
     return "\n".join(lines) + "\n"
 

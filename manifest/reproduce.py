@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
 from .errors import CannotRun, Problem
+from .gitinfo import has_commit
 
 TAG_REPRODUCES = "manifest.reproduces"
 
@@ -83,10 +84,6 @@ def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
-def _has_commit(repo: Path, commit: str) -> bool:
-    return _git(repo, "cat-file", "-e", f"{commit}^{{commit}}").returncode == 0
-
-
 def obtain_code(code: dict[str, Any], workdir: Path, repo: Path | None, diff_file: Path | None, log: Callable[[str], None]) -> Path:
     """A checkout of the recorded commit (with the recorded diff applied) under ``workdir``."""
     commit = code.get("commit")
@@ -98,7 +95,7 @@ def obtain_code(code: dict[str, Any], workdir: Path, repo: Path | None, diff_fil
     candidates = [repo] if repo else [Path.cwd()]
     for cand in candidates:
         top = _git(cand, "rev-parse", "--show-toplevel") if cand and cand.exists() else None
-        if top is not None and top.returncode == 0 and _has_commit(Path(top.stdout.strip()), commit):
+        if top is not None and top.returncode == 0 and has_commit(Path(top.stdout.strip()), commit):
             source = top.stdout.strip()
             break
         if repo is not None and (top is None or top.returncode != 0):
@@ -115,7 +112,7 @@ def obtain_code(code: dict[str, Any], workdir: Path, repo: Path | None, diff_fil
     r = _git(workdir, "clone", "--quiet", "--no-checkout", source, str(checkout))
     if r.returncode != 0:
         raise CannotRun(Problem("clone-failed", f"cannot clone {source}: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else 'git clone failed'}"))
-    if not _has_commit(checkout, commit):
+    if not has_commit(checkout, commit):
         raise CannotRun(Problem("unknown-commit", f"commit {commit} is not in the repository {source}", "/code/commit"))
     r = _git(checkout, "checkout", "--quiet", "--detach", commit)
     if r.returncode != 0:
@@ -175,59 +172,61 @@ def reproduce(path: str | Path, *, workdir: Path | None = None, tracking_uri: st
     own_tmp = workdir is None
     work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="manifest-reproduce-"))
     work.mkdir(parents=True, exist_ok=True)
-    checkout = obtain_code(code, work.resolve(), repo, diff_file, log)
-    cwd = checkout / PurePosixPath(code.get("working_directory") or ".")
-    command = fill_template(list(template), m.get("params") or {})
-    from .rules import template_fields
+    try:  # a work directory of our own goes away whatever happens
+        checkout = obtain_code(code, work.resolve(), repo, diff_file, log)
+        cwd = checkout / PurePosixPath(code.get("working_directory") or ".")
+        command = fill_template(list(template), m.get("params") or {})
+        from .rules import template_fields
 
-    used, _ = template_fields(list(code.get("command_template") or []))
-    unused = sorted(set(m.get("params") or {}) - set(used))
-    if unused:
-        log(f"reproduce: warning: params not passed to the command (the command template does not name them; changing them has no effect): {', '.join(unused)}")
-    uri = resolve_tracking_uri(tracking_uri)
-    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
-        uri = f"sqlite:///{(Path.cwd() / uri[len('sqlite:///'):]).resolve()}"  # the command runs elsewhere
-    cl = make_client(uri, check=not uri.startswith("sqlite:"))
-    src = m["provenance"].get("source") or {}
-    with mlflow_errors(uri, "(reproduce)"):
-        exp_id = experiment_for(cl, src.get("experiment_name") or "Default", uri)
-        tags = {TAG_DERIVED_ID: m["id"], TAG_DERIVED_SHA256: manifest_digest(m)["sha256"], TAG_DERIVED_RELATION: "reproduced", TAG_REPRODUCES: m["id"], "mlflow.runName": f"reproduce {m['name']}"}
-        if src.get("run_id"):
-            tags[TAG_SOURCE_RUN] = src["run_id"]
-        run = cl.create_run(exp_id, tags=tags, run_name=f"reproduce {m['name']}")
-    run_id = run.info.run_id
-    env = dict(os.environ, MLFLOW_TRACKING_URI=uri, MLFLOW_RUN_ID=run_id, MLFLOW_EXPERIMENT_ID=exp_id)
-    env.pop("MLFLOW_EXPERIMENT_NAME", None)
-    log(f"reproduce: running {' '.join(command)} in {cwd} (run {run_id})")
-    if command and command[0] == "python":
-        command_to_run = [sys.executable, *command[1:]]
-    else:
-        command_to_run = command
-    started = time.monotonic()
-    try:
-        proc = subprocess.run(command_to_run, cwd=cwd, env=env, stdout=sys.stderr, stderr=subprocess.PIPE, text=True, timeout=timeout)
-    except FileNotFoundError as exc:
-        _fail(cl, run_id, f"cannot start {command[0]}: {exc}")
-        raise CannotRun(Problem("command-failed", f"cannot start the command {command[0]!r}: {exc.strerror}", "/code/command_template")) from None
-    except subprocess.TimeoutExpired:
-        _fail(cl, run_id, "timed out")
-        raise CannotRun(Problem("command-failed", f"the command did not finish within {timeout} s", "/code/command_template")) from None
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr[-4000:])
-        _fail(cl, run_id, f"exit code {proc.returncode}")
-        last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
-        raise CannotRun(Problem("command-failed", f"the command failed with exit code {proc.returncode} after {time.monotonic() - started:.0f} s: {last} (run {run_id} marked FAILED)", "/code/command_template"))
-    with mlflow_errors(uri, "(reading the reproduced run)"):
-        new = cl.get_run(run_id)
-        if new.info.status == "RUNNING":
-            cl.set_terminated(run_id, "FINISHED")
-        values = dict(new.data.metrics)
-    result = Reproduction(run_id, uri, command, str(cwd))
-    for name, metric in sorted(m["metrics"].items()):
-        result.metrics.append(compare_metric(name, metric, values.get(name)))
-    if own_tmp:
-        shutil.rmtree(work, ignore_errors=True)
-    return result
+        used, _ = template_fields(list(code.get("command_template") or []))
+        unused = sorted(set(m.get("params") or {}) - set(used))
+        if unused:
+            log(f"reproduce: warning: params not passed to the command (the command template does not name them; changing them has no effect): {', '.join(unused)}")
+        uri = resolve_tracking_uri(tracking_uri)
+        if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+            uri = f"sqlite:///{(Path.cwd() / uri[len('sqlite:///'):]).resolve()}"  # the command runs elsewhere
+        cl = make_client(uri, check=not uri.startswith("sqlite:"))
+        src = m["provenance"].get("source") or {}
+        with mlflow_errors(uri, "(reproduce)"):
+            exp_id = experiment_for(cl, src.get("experiment_name") or "Default", uri)
+            tags = {TAG_DERIVED_ID: m["id"], TAG_DERIVED_SHA256: manifest_digest(m)["sha256"], TAG_DERIVED_RELATION: "reproduced", TAG_REPRODUCES: m["id"], "mlflow.runName": f"reproduce {m['name']}"}
+            if src.get("run_id"):
+                tags[TAG_SOURCE_RUN] = src["run_id"]
+            run = cl.create_run(exp_id, tags=tags, run_name=f"reproduce {m['name']}")
+        run_id = run.info.run_id
+        env = dict(os.environ, MLFLOW_TRACKING_URI=uri, MLFLOW_RUN_ID=run_id, MLFLOW_EXPERIMENT_ID=exp_id)
+        env.pop("MLFLOW_EXPERIMENT_NAME", None)
+        log(f"reproduce: running {' '.join(command)} in {cwd} (run {run_id})")
+        if command and command[0] == "python":
+            command_to_run = [sys.executable, *command[1:]]
+        else:
+            command_to_run = command
+        started = time.monotonic()
+        try:
+            proc = subprocess.run(command_to_run, cwd=cwd, env=env, stdout=sys.stderr, stderr=subprocess.PIPE, text=True, timeout=timeout)
+        except FileNotFoundError as exc:
+            _fail(cl, run_id, f"cannot start {command[0]}: {exc}")
+            raise CannotRun(Problem("command-failed", f"cannot start the command {command[0]!r}: {exc.strerror}", "/code/command_template")) from None
+        except subprocess.TimeoutExpired:
+            _fail(cl, run_id, "timed out")
+            raise CannotRun(Problem("command-failed", f"the command did not finish within {timeout} s", "/code/command_template")) from None
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stderr[-4000:])
+            _fail(cl, run_id, f"exit code {proc.returncode}")
+            last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
+            raise CannotRun(Problem("command-failed", f"the command failed with exit code {proc.returncode} after {time.monotonic() - started:.0f} s: {last} (run {run_id} marked FAILED)", "/code/command_template"))
+        with mlflow_errors(uri, "(reading the reproduced run)"):
+            new = cl.get_run(run_id)
+            if new.info.status == "RUNNING":
+                cl.set_terminated(run_id, "FINISHED")
+            values = dict(new.data.metrics)
+        result = Reproduction(run_id, uri, command, str(cwd))
+        for name, metric in sorted(m["metrics"].items()):
+            result.metrics.append(compare_metric(name, metric, values.get(name)))
+        return result
+    finally:
+        if own_tmp:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def _fail(client: Any, run_id: str, why: str) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
 import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
@@ -30,13 +29,13 @@ from urllib.request import url2pathname
 
 from .digest import ALGORITHMS, digest_bytes, file_digest, listing_digest, tree_files
 from .errors import InvalidManifest
-from .gitinfo import GitState, git_state
+from .gitinfo import GitState, git_state, has_commit
 from .parse import Document, load_path
+from .report import one_line
 from .sysinfo import normalize_name, packages, platform_info
 
 Verdict = Literal["pass", "warn", "fail"]
 CATEGORIES = ("data", "code", "environment")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -230,7 +229,7 @@ def _check_commit(commit: str, git: GitState) -> VerifyItem:
     head = git.commit
     if head == commit:
         return VerifyItem("code", "commit", "pass", f"HEAD is {commit}", commit, head)
-    if _git(git.root, "cat-file", "-e", f"{commit}^{{commit}}").returncode != 0:  # type: ignore[arg-type]
+    if not has_commit(git.root, commit):  # type: ignore[arg-type]
         return VerifyItem("code", "commit", "fail", f"commit {commit} is not in the repository at {git.root} (HEAD is {head})", commit, head)
     return VerifyItem("code", "commit", "fail", f"HEAD is {head}, the manifest records {commit}", commit, head)
 
@@ -334,11 +333,6 @@ def check_packages(recorded: dict[str, str], installed: dict[str, str]) -> list[
 # --------------------------------------------------------------------------- rendering
 
 
-def _safe(text: str) -> str:
-    """Control characters as escapes, so that one item is always one line."""
-    return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n} {word if n == 1 else word + 's'}"
 
@@ -351,7 +345,7 @@ def summary_line(report: VerifyReport) -> str:
 def render_text(report: VerifyReport) -> str:
     """``VERDICT  category  subject: reason`` per item, then the summary line."""
     width = max(len(c) for c in CATEGORIES)
-    lines = [f"{i.verdict.upper():<4}  {i.category:<{width}}  {_safe(i.subject)}: {_safe(i.reason)}" for i in report.items]
+    lines = [f"{i.verdict.upper():<4}  {i.category:<{width}}  {one_line(i.subject)}: {one_line(i.reason)}" for i in report.items]
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 

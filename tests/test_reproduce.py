@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ def test_verify_passes_on_the_untouched_checkout(iris):
     env, out = iris
     r = env.manifest("verify", str(out), "--repo", str(env.repo))
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "iris" in r.stdout and "FAIL" not in r.stdout
+    assert re.search(r"^PASS\s+data\s+iris: ", r.stdout, re.M) and "FAIL" not in r.stdout, r.stdout
 
 
 def test_verify_fails_naming_an_altered_data_file(iris, tmp_path):
@@ -49,7 +50,8 @@ def test_verify_fails_naming_an_altered_data_file(iris, tmp_path):
         items = json.loads(r.stdout)["items"]
         failed = [i for i in items if i["verdict"] == "fail"]
         assert any(i["category"] == "data" and i["subject"] == "iris" for i in failed), failed
-        assert "iris" in env.manifest("verify", str(out), "--repo", str(env.repo)).stdout
+        text = env.manifest("verify", str(out), "--repo", str(env.repo)).stdout
+        assert re.search(r"^FAIL\s+data\s+iris: ", text, re.M), text
     finally:
         data.write_bytes(original)
 
