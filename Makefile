@@ -1,4 +1,5 @@
 # Two commands are all a user needs: `make demo` and `make test`. Both set up .venv first.
+# `make check` is the fast inner loop: lint, the import contracts, and the in-process unit tests.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -7,7 +8,7 @@ EXTRAS := mlflow,fast,test,bench
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 
-.PHONY: install demo test bench clean
+.PHONY: install demo lint check test bench clean
 
 # A no-op when .venv is up to date with pyproject.toml.
 install: $(STAMP)
@@ -21,11 +22,21 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/python examples/demo.py
 
-test: install
+# Style, complexity limits (C901, PLR0915) and the layer contracts of pyproject.toml.
+lint: install
+	$(BIN)/ruff check manifest tests benchmarks examples
+	$(BIN)/lint-imports
+
+# Under a minute: everything that runs in-process, without MLflow stores or subprocesses.
+check: lint
+	$(BIN)/python -m pytest -q -m "not e2e" -n 2
+
+# Everything: lint, contracts, unit and end-to-end tests on real MLflow.
+test: lint
 	$(BIN)/python -m pytest -n 2 -q --durations=15
 
 bench: install
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .demo .bench

@@ -1,6 +1,8 @@
 """Run one command and report its wall time, exit code, CPU time and peak RSS as one JSON line.
 
 Usage: ``python benchmarks/_child.py CMD [ARG...]`` (the command's stdout/stderr are captured).
+It is run by path (``benchmarks.common.spawn_child``), also from working directories outside the
+repository, so it imports nothing but the standard library.
 
 A fresh helper process is used per measurement so that ``getrusage(RUSAGE_CHILDREN)`` covers exactly
 one child: ``ru_maxrss`` is a high-water mark (not additive), so its delta is only meaningful in a
@@ -18,7 +20,7 @@ import sys
 import time
 
 
-def main() -> None:
+def time_one() -> None:
     cmd = sys.argv[1:]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
@@ -38,4 +40,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    time_one()

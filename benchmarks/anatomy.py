@@ -4,9 +4,11 @@
     python benchmarks/anatomy.py bulk DIR         # per-phase totals over every manifest in DIR (JSON)
     python benchmarks/anatomy.py profile DIR [N]  # cProfile of validate_paths(DIR, jobs=1), top N
 
-``run.py`` calls the first two in fresh processes; ``profile`` is for people (it prints a report).
-These mirror what ``manifest validate`` does (``load_path`` -> version and schema check -> rules)
-through the package's functions; they do not change the package.
+(``python -m benchmarks.anatomy ...`` from the repository root works too.) The validate part
+(``benchmarks/validate.py``) calls the first two by path in fresh processes, so this module imports
+no sibling module; ``profile`` is for people (it prints a report). These mirror what ``manifest
+validate`` does (``load_path`` -> version and schema check -> rules and sidecars) through the
+package's functions; they do not change the package.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ def cold(path: str) -> dict[str, Any]:
 
     out["import manifest.cli (+ click, + its top-level imports)"] = perf() - t
     t = perf()
-    from manifest.report import render_text
-    from manifest.validate import validate_paths  # noqa: F401
+    from manifest.checks.batch import validate_paths  # noqa: F401
+    from manifest.checks.report import render_text
 
     out["import the rest of validate/report (if not yet loaded)"] = perf() - t
     t = perf()
@@ -40,9 +42,11 @@ def cold(path: str) -> dict[str, Any]:
     import jsonschema_rs  # noqa: F401
 
     out["import jsonschema_rs"] = perf() - t
-    from manifest import rules, schema
-    from manifest.parse import load_path
-    from manifest.validate import Outcome, version_problem
+    from manifest.checks.batch import Outcome
+    from manifest.document.reader import load_path
+    from manifest.spec import engines, rules
+    from manifest.spec.sidecars import check_sidecars
+    from manifest.spec.validation import version_problem
 
     t = perf()
     doc = load_path(path)
@@ -52,13 +56,13 @@ def cold(path: str) -> dict[str, Any]:
     out["  (a second parse: steady state)"] = perf() - t
     t = perf()
     assert version_problem(doc.data) is None
-    assert schema.is_valid(doc.data, doc.data["spec_version"])
+    assert engines.is_valid(doc.data, doc.data["spec_version"])
     out["first schema check (load + compile + validate)"] = perf() - t
     t = perf()
-    schema.is_valid(doc.data, doc.data["spec_version"])
+    engines.is_valid(doc.data, doc.data["spec_version"])
     out["  (a second schema check: steady state)"] = perf() - t
     t = perf()
-    problems = rules.check(doc.data, doc.base_dir)
+    problems = rules.check(doc.data) + list(check_sidecars(doc.data, doc.base_dir))
     out["rules (first call)"] = perf() - t
     assert not [p for p in problems if p.severity != "warning"], problems
     t = perf()
@@ -68,7 +72,7 @@ def cold(path: str) -> dict[str, Any]:
 
 
 def _files(root: str) -> list[str]:
-    from manifest.validate import MANIFEST_SUFFIXES
+    from manifest.checks.discovery import MANIFEST_SUFFIXES
 
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
@@ -79,16 +83,21 @@ def _files(root: str) -> list[str]:
 
 def bulk(root: str) -> dict[str, Any]:
     """Sum, over every file, of read+parse, version+schema, and rules time (one warm process)."""
-    from manifest import rules
-    from manifest.parse import load_path
-    from manifest.schema import schema_problems
-    from manifest.validate import validate_paths, version_problem
+    from manifest.checks.batch import validate_paths
+    from manifest.document.reader import load_path
+    from manifest.spec import rules
+    from manifest.spec.engines import schema_problems
+    from manifest.spec.sidecars import check_sidecars
+    from manifest.spec.validation import version_problem
+
+    def rules_and_sidecars(doc: Any) -> list[Any]:  # what validation runs on a schema-valid document
+        return rules.check(doc.data) + list(check_sidecars(doc.data, doc.base_dir))
 
     files = _files(root)
     # warm-up: loader set-up, schema compilation, imports of lazily imported modules
     d = load_path(files[0])
     schema_problems(d.data, d.data["spec_version"])
-    rules.check(d.data, d.base_dir)
+    rules_and_sidecars(d)
     parse = schema_t = rules_t = 0.0
     for f in files:
         t0 = perf()
@@ -96,7 +105,7 @@ def bulk(root: str) -> dict[str, Any]:
         t1 = perf()
         bad = version_problem(doc.data) or schema_problems(doc.data, doc.data["spec_version"])
         t2 = perf()
-        bad = bad or [p for p in rules.check(doc.data, doc.base_dir) if p.severity != "warning"]
+        bad = bad or [p for p in rules_and_sidecars(doc) if p.severity != "warning"]
         t3 = perf()
         if bad:
             raise SystemExit(f"{f}: not valid: {bad}")
@@ -114,7 +123,7 @@ def profile(root: str, top: int = 20) -> None:
     import cProfile
     import pstats
 
-    from manifest.validate import validate_paths
+    from manifest.checks.batch import validate_paths
 
     validate_paths([_files(root)[0]], jobs=1)  # warm-up (loader, compiled schema)
     prof = cProfile.Profile()
@@ -124,22 +133,23 @@ def profile(root: str, top: int = 20) -> None:
     assert outcome.valid
     st = pstats.Stats(prof)
     total = st.total_tt  # type: ignore[attr-defined]
-    marks = {
-        ("parse.py", "load_path"): "load_path (read + YAML/JSON parse + tree checks)",
-        ("schema.py", "schema_problems"): "schema_problems (jsonschema-rs)",
-        ("rules.py", "check"): "rules.check (cross-field rules, sidecars)",
-        ("validate.py", "validate_document"): "validate_document (schema + rules + positions)",
+    marks = {  # (path under manifest/, function)
+        ("document/reader.py", "load_path"): "load_path (read + YAML/JSON parse + tree checks)",
+        ("spec/engines.py", "schema_problems"): "schema_problems (jsonschema-rs)",
+        ("spec/rules/__init__.py", "check"): "rules.check (cross-field rules)",
+        ("spec/sidecars.py", "check_sidecars"): "check_sidecars (history sidecars)",
+        ("spec/validation.py", "validate_document"): "validate_document (schema + rules + sidecars + positions)",
     }
     print(f"cProfile of validate_paths([{root!r}], jobs=1): {total:.2f} s under the profiler (profiling inflates Python-heavy code)")
     for (fn, line, name), (cc, nc, tt, ct, callers) in st.stats.items():  # type: ignore[attr-defined]
-        key = (os.path.basename(fn), name)
-        if key in marks and "/manifest/" in fn.replace(os.sep, "/"):
-            print(f"  {marks[key]:<55} {ct:7.2f} s  {100 * ct / total:5.1f} %")
+        key = (fn.replace(os.sep, "/").rpartition("/manifest/")[2], name)
+        if key in marks:
+            print(f"  {marks[key]:<58} {ct:7.2f} s  {100 * ct / total:5.1f} %")
     print()
     st.sort_stats("tottime").print_stats(top)
 
 
-def main(argv: list[str]) -> None:
+def cli(argv: list[str]) -> None:
     if len(argv) < 2 or argv[0] not in ("cold", "bulk", "profile"):
         raise SystemExit(__doc__)
     if argv[0] == "profile":
@@ -150,4 +160,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    cli(sys.argv[1:])

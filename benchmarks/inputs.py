@@ -25,7 +25,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from .common import ROOT
+
 EXAMPLE = ROOT / "examples" / "iris" / "manifest.yaml"
 #: Bump when the shape of the generated inputs changes (the generator's source is hashed too).
 GENERATOR_VERSION = 1
@@ -47,7 +48,7 @@ def _stamp(n_files: int, n_points: int) -> dict[str, Any]:
 
 
 def _base() -> dict[str, Any]:
-    from manifest.parse import load_path
+    from manifest.document.reader import load_path
 
     return load_path(EXAMPLE).data
 
@@ -93,9 +94,8 @@ def _with_metric(base: dict[str, Any], metric: dict[str, Any]) -> dict[str, Any]
 
 def generate(out: Path, *, n_files: int = 1000, n_points: int = 1_000_000, force: bool = False, log: Any = print) -> dict[str, Any]:
     """Write (or reuse) the inputs under ``out``; return a description of them."""
-    from manifest.digest import file_digest
-    from manifest.sidecar import dumps_history
-    from manifest.write import dumps_json, dumps_yaml
+    from manifest.core.digests import file_digest
+    from manifest.document.writer import dumps_history, dumps_json, dumps_yaml
 
     stamp = _stamp(n_files, n_points)
     stamp_file = out / "stamp.json"

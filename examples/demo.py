@@ -45,6 +45,7 @@ def main() -> int:
     t0 = time.monotonic()
     shutil.rmtree(DEMO, ignore_errors=True)
     DEMO.mkdir()
+    (DEMO / "runs").mkdir()
     import mlflow
 
     # artifacts of the demo store under .demo/, not ./mlruns in the example directory

@@ -1,219 +1,26 @@
-"""Record at training time what MLflow does not: environment, git state, data digests, seeds.
+"""Public: record at training time what MLflow does not (see :mod:`manifest.tracking.capture`).
 
-Call it inside an active MLflow run::
-
-    import mlflow
     from manifest import capture
-
-    seeds = capture.seed_everything(42)             # Python, NumPy (and torch, if imported)
     with mlflow.start_run():
-        capture.log_context(data=[{"name": "iris", "path": "data/iris.csv", "role": "source"}], seeds=seeds)
-        ...
-
-It logs ``manifest-context/context.json`` (and ``manifest-context/git.diff`` when the tree is dirty)
-as run artifacts; ``manifest export`` reads them back into the manifest. Environment variables are
-recorded only from an allow-list, and never when their name looks like a secret.
+        capture.log_context(data=["data/iris.csv"], seeds=capture.seed_everything(42))
 """
 
 from __future__ import annotations
 
-import json
-import mimetypes
-import os
-import random
-import re
-import sys
-import tempfile
-import time
-from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
-
-from .digest import path_digest
-from .gitinfo import git_state
-from .sysinfo import hardware, packages, platform_info, python_info
-
-CONTEXT_DIR = "manifest-context"
-CONTEXT_FILE = f"{CONTEXT_DIR}/context.json"
-DIFF_FILE = f"{CONTEXT_DIR}/git.diff"
-CONTEXT_VERSION = 1
-
-DEFAULT_ENV_ALLOWLIST = (
-    "PYTHONHASHSEED", "CUBLAS_WORKSPACE_CONFIG", "CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "TF_DETERMINISTIC_OPS", "TF_CUDNN_DETERMINISTIC",
+from .tracking.capture import (
+    CONTEXT_DIR,
+    CONTEXT_FILE,
+    CONTEXT_VERSION,
+    DEFAULT_ENV_ALLOWLIST,
+    DIFF_FILE,
+    collect_context,
+    command_line,
+    log_context,
+    seed_everything,
+    write_context_dir,
 )
-_SECRET_NAME = re.compile(r"(?i)(token|secret|passw|credential|api[_-]?key|private|auth)")
 
-
-def seed_everything(seed: int) -> dict[str, int]:
-    """Seed Python's ``random``, NumPy and (when already imported) torch; return what was seeded."""
-    seeds = {"python": seed}
-    random.seed(seed)
-    try:
-        import numpy as np
-
-        np.random.seed(seed)
-        seeds["numpy"] = seed
-    except ImportError:
-        pass
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.manual_seed(seed)
-        seeds["torch"] = seed
-    return seeds
-
-
-def command_line() -> list[str]:
-    """The command that started this process, with the interpreter written as ``python``."""
-    argv = list(getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv])
-    if argv and Path(argv[0]).name.startswith("python"):
-        argv[0] = "python"
-    return argv
-
-
-def _entry_point(workdir: Path) -> str | None:
-    script = sys.argv[0] if sys.argv else ""
-    if not script or script in ("-c", "-m", "-"):
-        return None
-    p = Path(script).resolve()
-    try:
-        return p.relative_to(workdir).as_posix()
-    except ValueError:
-        return p.name
-
-
-def _relative_to_checkout(argv: list[str], root: Path, cwd: Path, code: dict[str, Any]) -> list[str]:
-    """Absolute paths into the repository become relative to the run's working directory, so the
-    command re-runs from any checkout; when the run started outside the repository, from its root."""
-    base = cwd if cwd.is_relative_to(root) else root
-    if base == root and "working_directory" not in code:
-        code["working_directory"] = ""
-    out = []
-    for arg in argv:
-        p = Path(arg)
-        if p.is_absolute() and p.resolve().is_relative_to(root):
-            out.append(os.path.relpath(p.resolve(), base))
-        else:
-            out.append(arg)
-    return out
-
-
-def _data_entry(item: str | os.PathLike[str] | Mapping[str, Any], cwd: Path) -> dict[str, Any]:
-    """A manifest data input: a path is digested (``uri`` defaults to the path as given); an entry
-    without a path (``{"name": ..., "kind": "memory", "split": {...}}``) is recorded as given."""
-    spec: dict[str, Any] = {"path": item} if not isinstance(item, Mapping) else dict(item)
-    if "path" not in spec:
-        if "name" not in spec:
-            raise ValueError("a data entry without a path needs a name")
-        return dict(spec)
-    path = Path(spec.pop("path"))
-    full = path if path.is_absolute() else cwd / path
-    entry: dict[str, Any] = {"name": spec.pop("name", path.stem or path.name)}
-    if "role" in spec:
-        entry["role"] = spec.pop("role")
-    entry["uri"] = spec.pop("uri", path.as_posix())
-    kind, size, digest = path_digest(full)
-    entry["kind"] = kind
-    if kind == "file":
-        mt = mimetypes.guess_type(path.name)[0]
-        if mt:
-            entry["media_type"] = mt
-    entry["size"] = size
-    entry["digest"] = digest
-    entry.update(spec)
-    return entry
-
-
-def collect_context(
-    data: Sequence[str | os.PathLike[str] | Mapping[str, Any]] = (),
-    seeds: Mapping[str, int] | None = None,
-    command_template: Sequence[str] | None = None,
-    env_allowlist: Iterable[str] = DEFAULT_ENV_ALLOWLIST,
-    determinism: Mapping[str, Any] | None = None,
-    workdir: str | os.PathLike[str] | None = None,
-) -> tuple[dict[str, Any], bytes | None]:
-    """The context (as manifest fields) and the git diff bytes (when dirty), without logging."""
-    cwd = Path(workdir or os.getcwd()).resolve()
-    script_dir = Path(sys.argv[0]).resolve().parent if sys.argv and sys.argv[0] not in ("", "-c", "-m", "-") else cwd
-    script = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] not in ("", "-c", "-m", "-") else None
-    git = git_state(script_dir, include_untracked=[script] if script else None)
-    code: dict[str, Any] = git.to_code()
-    if git.root is not None:
-        try:
-            wd = cwd.relative_to(git.root).as_posix()
-            code["working_directory"] = "" if wd == "." else wd
-        except ValueError:
-            pass
-    entry = _entry_point(cwd)
-    if entry:
-        code["entry_point"] = entry
-    code["command"] = command_line()
-    if git.root is not None:
-        code["command"] = _relative_to_checkout(code["command"], git.root, cwd, code)
-    if command_template:
-        code["command_template"] = list(command_template)
-    variables = {}
-    skipped = []
-    for name in env_allowlist:
-        if name in os.environ:
-            if _SECRET_NAME.search(name):
-                skipped.append(name)
-            else:
-                variables[name] = os.environ[name]
-    env: dict[str, Any] = {
-        "python": python_info(),
-        "platform": platform_info(),
-        "packages": packages(),
-        "hardware": hardware(),
-    }
-    if seeds:
-        env["seeds"] = {str(k): int(v) for k, v in seeds.items()}
-    if determinism:
-        env["determinism"] = dict(determinism)
-    if variables:
-        env["variables"] = variables
-    ctx: dict[str, Any] = {
-        "context_version": CONTEXT_VERSION,
-        "captured_at_ms": int(time.time() * 1000),
-        "code": code,
-        "environment": env,
-        "data": [_data_entry(d, cwd) for d in data],
-    }
-    if git.reason:
-        ctx["git"] = {"available": False, "reason": git.reason}
-    if skipped:
-        ctx["skipped_variables"] = skipped
-    return ctx, git.diff if git.dirty else None
-
-
-def log_context(
-    data: Sequence[str | os.PathLike[str] | Mapping[str, Any]] = (),
-    seeds: Mapping[str, int] | None = None,
-    command_template: Sequence[str] | None = None,
-    env_allowlist: Iterable[str] = DEFAULT_ENV_ALLOWLIST,
-    determinism: Mapping[str, Any] | None = None,
-    run_id: str | None = None,
-) -> dict[str, Any]:
-    """Collect the context and log it to the active run (or ``run_id``); returns the context.
-
-    ``data`` items are paths or mappings ``{"path": ..., "name": ..., "role": ..., "uri": ...}``
-    (other keys, such as ``split`` or ``license``, are copied into the manifest's data input);
-    directories are digested as trees. The name of an item matches it with the MLflow dataset
-    input of the same name at export.
-    """
-    import mlflow
-
-    ctx, diff = collect_context(data, seeds, command_template, env_allowlist, determinism)
-    if run_id is None:
-        active = mlflow.active_run()
-        if active is None:
-            raise RuntimeError("manifest.capture.log_context needs an active MLflow run (or run_id=)")
-        run_id = active.info.run_id
-    client = mlflow.MlflowClient()
-    with tempfile.TemporaryDirectory() as tmp:
-        d = Path(tmp) / CONTEXT_DIR
-        d.mkdir()
-        (d / "context.json").write_text(json.dumps(ctx, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        if diff is not None:
-            (d / "git.diff").write_bytes(diff)
-        client.log_artifacts(run_id, str(d), CONTEXT_DIR)
-    return ctx
+__all__ = [
+    "CONTEXT_DIR", "CONTEXT_FILE", "CONTEXT_VERSION", "DEFAULT_ENV_ALLOWLIST", "DIFF_FILE",
+    "collect_context", "command_line", "log_context", "seed_everything", "write_context_dir",
+]

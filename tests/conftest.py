@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "iris" / "manifest.yaml"
+from support.paths import EXAMPLE, ROOT, minimal  # noqa: F401  (re-exported names for fixtures)
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
@@ -38,7 +36,7 @@ def cli(manifest_bin: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
 
 @pytest.fixture(scope="session")
 def _example_data() -> dict[str, Any]:
-    from manifest.parse import load_path
+    from manifest.document.reader import load_path
 
     return load_path(EXAMPLE).data
 
@@ -49,23 +47,13 @@ def example(_example_data: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(_example_data)
 
 
-def minimal() -> dict[str, Any]:
-    return {
-        "spec_version": "1.0",
-        "id": "urn:uuid:00000000-0000-4000-8000-000000000000",
-        "name": "minimal",
-        "provenance": {"created_at": "2026-01-02T03:04:05.678Z", "created_by": {"name": "test", "version": "0"}},
-        "run": {"status": "FINISHED", "start_time": "2026-01-02T03:04:05.678Z", "end_time": "2026-01-02T03:05:05.678Z"},
-    }
-
-
 # --------------------------------------------------------------------------- real MLflow
 
 
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory):
     """A real `mlflow server` on 127.0.0.1 (free port), for this test session (per xdist worker)."""
-    from mlflow_env import start_server
+    from support.mlflow_env import start_server
 
     server = start_server(tmp_path_factory.mktemp("mlflow-server"))
     yield server
@@ -75,7 +63,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def auth_server(tmp_path_factory: pytest.TempPathFactory):
     """A real `mlflow server --app-name basic-auth`."""
-    from mlflow_env import start_server
+    from support.mlflow_env import start_server
 
     server = start_server(tmp_path_factory.mktemp("mlflow-auth-server"), auth=True)
     yield server

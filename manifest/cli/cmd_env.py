@@ -1,0 +1,32 @@
+"""``manifest env``: a manifest's environment as an installer's file. No MLflow."""
+
+from __future__ import annotations
+
+import click
+
+from ..document.envfiles import FORMATS, render
+from ..document.writer import atomic_write
+from ..spec.validation import load_valid
+
+
+@click.command("env")
+@click.argument("path", metavar="PATH")
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), required=True, help="requirements.txt lines, MLflow's python_env.yaml, or a conda environment.yml.")
+@click.option("-o", "--output", default="-", show_default=True, metavar="FILE", help="File to write (atomically), or - for standard output.")
+def command(path: str, fmt: str, output: str) -> None:
+    """Write a manifest's environment in a form an installer takes.
+
+    requirements: NAME==VERSION lines, sorted, for every recorded package (pip, setuptools and
+    packages once installed from a local path included: the manifest cannot tell them apart).
+    python_env: MLflow's python_env.yaml with the requirements inline under dependencies, and pip,
+    setuptools and wheel (pinned when recorded) as build_dependencies; needs a recorded Python
+    version. conda: an environment.yml from conda-forge with python=X.Y.Z, pip, and every package
+    under pip. Exit status 0 written, 1 invalid manifest or no packages recorded, 2 usage error.
+    """
+    doc = load_valid(path)
+    text = render(doc.data, fmt, file=doc.name)
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        atomic_write(output, text)
+        click.echo(f"manifest: wrote {output}", err=True)

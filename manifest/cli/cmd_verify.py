@@ -1,0 +1,35 @@
+"""``manifest verify``: a manifest against this machine, without running anything. No MLflow."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..checks.verify import REPORTERS, verify
+from ..core.problems import EXIT_INVALID, EXIT_OK
+
+_DIR = click.Path(exists=True, file_okay=False, dir_okay=True)
+
+
+@click.command("verify")
+@click.argument("path", metavar="PATH")
+@click.option("--data-root", type=_DIR, metavar="DIR", help="Look for data inputs here: DIR/URI for relative URIs, DIR/FILENAME for absolute paths and file:// or remote URIs not found as they are.")
+@click.option("--repo", type=_DIR, metavar="DIR", help="Git checkout to compare with the manifest's code [default: the repository holding the current directory].")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output for people or for machines.")
+def command(path: str, data_root: str | None, repo: str | None, fmt: str) -> None:
+    """Check data, code and environment against a manifest, without running anything.
+
+    Each data input is found and its size and every recorded digest compared; the checkout's HEAD,
+    uncommitted changes and their diff are compared with the recorded code; the Python version,
+    platform and packages of the interpreter running this command are compared with the recorded
+    environment. Relative data URIs resolve under --data-root, else in the run's working directory
+    of the checkout, else next to the manifest; remote URIs are not checked.
+
+    One line per check, VERDICT  category  subject: reason, then a summary. Exit status 0 when
+    nothing fails (warnings allowed), 1 when a check fails or the manifest is invalid, 2 for usage
+    errors or an unreadable manifest.
+    """
+    report = verify(path, data_root=data_root, repo=repo)
+    click.echo(REPORTERS[fmt](report), nl=False)
+    sys.exit(EXIT_OK if report.ok else EXIT_INVALID)

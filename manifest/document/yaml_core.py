@@ -1,0 +1,120 @@
+"""The YAML 1.2 core schema, exactly, for ruamel.yaml: what a plain scalar means, and which values
+may be built (only those of the JSON data model; any other tag is refused, never constructed).
+
+Shared by the safe reader and the comment-keeping editor, so both read a scalar the same way; the
+writer quotes the words listed in :data:`RESERVED_WORDS` so that no reader takes them for others.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import ConstructorError, SafeConstructor
+from ruamel.yaml.nodes import MappingNode, ScalarNode
+from ruamel.yaml.resolver import BaseResolver
+from ruamel.yaml.tag import Tag
+
+from ..core.reals import json_real
+
+_NULL = re.compile(r"~|null|Null|NULL|")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+_TAG = "tag:yaml.org,2002:"
+_TAGS = {k: Tag(suffix=_TAG + k) for k in ("null", "bool", "int", "float", "str", "seq", "map")}
+
+#: Plain words that a YAML 1.2 or 1.1 reader would take for a null, boolean or number: the writer
+#: and the environment files quote them.
+RESERVED_WORDS = frozenset({"null", "true", "false", "yes", "no", "on", "off", "y", "n", "nan", "inf", "infinity", "~"})
+
+
+class CoreResolver(BaseResolver):
+    """The YAML 1.2 core schema, exactly (no timestamps, no merge keys, no ``1_000``)."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}
+
+    def __init__(self, version: Any = None, loader: Any = None, loadumper: Any = None) -> None:
+        super().__init__(loadumper=loadumper or loader)
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is MappingNode:
+            return _TAGS["map"]
+        if kind is not ScalarNode:
+            return _TAGS["seq"]
+        if not implicit[0]:
+            return _TAGS["str"]
+        if _NULL.fullmatch(value):
+            return _TAGS["null"]
+        if value in _BOOL:
+            return _TAGS["bool"]
+        if _INT.fullmatch(value):
+            return _TAGS["int"]
+        if _FLOAT.fullmatch(value):
+            return _TAGS["float"]
+        return _TAGS["str"]
+
+    @property
+    def processing_version(self) -> Any:
+        return (1, 2)
+
+
+class CoreConstructor(SafeConstructor):
+    """Builds only JSON data-model values; anything else is refused, never constructed."""
+
+    yaml_constructors: dict[Any, Any] = {}
+
+    def construct_yaml_int(self, node: Any) -> int:
+        v = node.value
+        if v.startswith("0o"):
+            return int(v[2:], 8)
+        if v.startswith("0x"):
+            return int(v[2:], 16)
+        return int(v)
+
+    def construct_yaml_float(self, node: Any) -> Any:
+        v = node.value.lower()
+        if v.endswith(".nan"):
+            return json_real(math.nan)
+        if v.endswith(".inf"):
+            return json_real(-math.inf if v.startswith("-") else math.inf)
+        return json_real(float(v))  # a literal too large for a float is an infinity
+
+    def construct_yaml_bool(self, node: Any) -> bool:
+        return _BOOL[node.value]
+
+    def construct_undefined(self, node: Any) -> Any:
+        raise ConstructorError(None, None, f"tag {node.tag!s} is not allowed in a manifest (only JSON types are)", node.start_mark)
+
+
+for _key, _fn in (
+    ("null", SafeConstructor.construct_yaml_null),
+    ("bool", CoreConstructor.construct_yaml_bool),
+    ("int", CoreConstructor.construct_yaml_int),
+    ("float", CoreConstructor.construct_yaml_float),
+    ("str", SafeConstructor.construct_yaml_str),
+    ("seq", SafeConstructor.construct_yaml_seq),
+    ("map", SafeConstructor.construct_yaml_map),
+):
+    CoreConstructor.add_constructor(_TAG + _key, _fn)
+CoreConstructor.add_constructor(None, CoreConstructor.construct_undefined)
+
+
+def safe_loader() -> YAML:
+    """A ruamel.yaml loader for the core schema: the C parser when installed, duplicate keys refused."""
+    try:
+        y = YAML(typ="safe", pure=False)
+        from ruamel.yaml import CParser  # noqa: F401  # lazy: only a probe for the optional C extension
+    except ImportError:
+        y = YAML(typ="safe", pure=True)
+    y.Resolver = CoreResolver
+    y.Constructor = CoreConstructor
+    y.allow_duplicate_keys = False
+    return y
+
+
+def composer() -> YAML:
+    """A pure-Python loader used only to compose nodes (with their marks) for error positions."""
+    return YAML(typ="safe", pure=True)

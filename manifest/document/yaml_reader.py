@@ -1,0 +1,208 @@
+"""YAML 1.2 read safely: the core schema only (:mod:`.yaml_core`), duplicate keys refused, aliases
+bounded, nesting bounded before the C parser could overflow its stack, and very long one-line
+number lists (metric histories) read as JSON, which means the same and costs far less.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from functools import lru_cache
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+from ..core.problems import InvalidManifest, Problem
+from ..core.reals import NON_FINITE, json_real
+from .json_reader import bad_constant
+from .limits import MAX_ALIAS_EXPANSION, MAX_DEPTH, check_keys_depth, non_string_key, too_deep
+from .yaml_core import composer, safe_loader
+
+
+@lru_cache(maxsize=1)
+def _loader() -> YAML:
+    return safe_loader()
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+_DEEP_INDENT = re.compile(r"^[ \t]{512,}", re.MULTILINE)
+
+
+def _deeply_nested(text: str) -> bool:
+    """Whether the text might nest deeper than the C parser's stack allows (it would crash)."""
+    if _DEEP_INDENT.search(text):
+        return True
+    if text.count("[") + text.count("{") < 512:
+        return False
+    depth = deepest = 0
+    for m in _BRACKETS.finditer(text):
+        depth += 1 if m.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest >= 512
+
+
+def parse_yaml(text: str, name: str) -> Any:
+    """The data of a YAML 1.2 text (core schema); :class:`InvalidManifest` with a position otherwise."""
+    if _deeply_nested(text):
+        raise too_deep(name)
+    text, lifted = lift_long_number_lists(text)
+    try:
+        data = _loader().load(text)
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark
+        key = _duplicate_key_name(str(exc.problem))
+        first = _first_key_line(text, exc.context_mark, key)
+        where = f" (first at line {first})" if first is not None else ""
+        raise InvalidManifest(Problem("duplicate-key", f"duplicate key {key}{where}", None, mark.line + 1, mark.column + 1), file=name) from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        code = "forbidden-tag" if "tag" in str(exc.problem) and "constructor" in type(exc).__name__.lower() else "yaml-syntax"
+        what = " ".join(s for s in (exc.context, exc.problem) if s)
+        msg = f"YAML tag refused: {exc.problem}" if code == "forbidden-tag" else f"invalid YAML: {what}"
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        raise InvalidManifest(Problem(code, msg, None, line, col), file=name) from None
+    except RecursionError:
+        raise too_deep(name) from None
+    except YAMLError as exc:
+        raise InvalidManifest(Problem("yaml-syntax", f"invalid YAML: {exc}"), file=name) from None
+    if data is None and not _has_content(text):
+        raise InvalidManifest(Problem("empty-document", "the document is empty", "", 1, 1), file=name)
+    if lifted:
+        data = _restore_lifted(data, lifted)
+    _check_tree(data, text, name)
+    return data
+
+
+_LONG_LIST_LINE = re.compile(r"([ \t]*(?:- )?[A-Za-z_][A-Za-z0-9_.-]*:[ \t]+)\[(.*)\][ \t]*")
+_NUMBER_LIST_CHARS = re.compile(r'[0-9eE+\-., \t"NaInfity]*')
+LIFT_MIN_LINE = 4096
+
+
+def lift_long_number_lists(text: str) -> tuple[str, dict[str, list[Any]]]:
+    """Parse very long one-line flow sequences of numbers (metric histories) as JSON.
+
+    ``key: [1, 2.5, "NaN", ...]`` spanning a whole line means the same in YAML 1.2 and JSON; the
+    YAML parser builds a node per number, which for a million points costs seconds and gigabytes.
+    Such a line's list is parsed here and its place taken by a unique plain scalar (line numbers are
+    unchanged); anything that is not plainly such a list is left to the YAML parser.
+    """
+    if len(text) < (1 << 20):
+        return text, {}
+    lines = text.split("\n")
+    lifted: dict[str, list[Any]] = {}
+    nonce = secrets.token_hex(8)
+    for i, line in enumerate(lines):
+        if len(line) < LIFT_MIN_LINE:
+            continue
+        m = _LONG_LIST_LINE.fullmatch(line)
+        if not m or not _NUMBER_LIST_CHARS.fullmatch(m.group(2)):
+            continue
+        try:
+            values = json.loads("[" + m.group(2) + "]", parse_constant=bad_constant)
+        except ValueError:
+            continue
+        if any(isinstance(v, str) and v not in NON_FINITE for v in values):
+            continue
+        key = f"manifest-lifted-{nonce}-{i}"
+        lifted[key] = [json_real(v) for v in values]  # huge numbers read as infinities keep the manifest's form
+        lines[i] = m.group(1) + key
+    return ("\n".join(lines), lifted) if lifted else (text, {})
+
+
+def _restore_lifted(data: Any, lifted: dict[str, list[Any]]) -> Any:
+    if isinstance(data, str) and data in lifted:
+        return lifted[data]
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if isinstance(v, (dict, list, str)):
+                data[k] = _restore_lifted(v, lifted)
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            if isinstance(v, (dict, list)) or (isinstance(v, str) and v in lifted):
+                data[i] = _restore_lifted(v, lifted)
+    return data
+
+
+def _first_key_line(text: str, mapping_mark: Any, key: str) -> int | None:
+    """Line of the first occurrence of ``key`` in the mapping that starts at ``mapping_mark``."""
+    if mapping_mark is None:
+        return None
+    try:
+        root = composer().compose(text)
+    except Exception:  # noqa: BLE001 - only used to improve a message
+        return None
+    want = json.loads(key) if key.startswith('"') else key
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, MappingNode):
+            if (node.start_mark.line, node.start_mark.column) == (mapping_mark.line, mapping_mark.column):
+                for k, _ in node.value:
+                    if getattr(k, "value", None) == want:
+                        return int(k.start_mark.line) + 1
+            stack.extend(v for pair in node.value for v in pair)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return None
+
+
+def _duplicate_key_name(problem: str) -> str:
+    m = re.search(r'found duplicate key (".*?") with value', problem)
+    return m.group(1) if m else "(unknown)"
+
+
+def _has_content(text: str) -> bool:
+    return any(ln.strip() and not ln.lstrip().startswith(("#", "---", "...")) for ln in text.splitlines())
+
+
+def _check_tree(data: Any, text: str, name: str) -> None:
+    """Refuse non-string keys, cycles, too-deep nesting and alias bombs (memoised, linear time)."""
+    if "*" not in text:  # no alias: the tree is a tree; only keys and depth need checking
+        check_keys_depth(data, name)
+        return
+    walk = _AliasWalk(name)
+    size = walk.size(data, 0)
+    if size - walk.own > MAX_ALIAS_EXPANSION:
+        raise walk.bomb()
+
+
+class _AliasWalk:
+    """Counts the nodes a document expands to, each shared node once (aliases make a DAG)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.sizes: dict[int, int] = {}  # expanded size of each container seen
+        self.active: set[int] = set()  # containers on the current path (a repeat is a cycle)
+        self.own = 0  # nodes written in the document itself
+
+    def bomb(self) -> InvalidManifest:
+        return InvalidManifest(Problem("alias-bomb", f"aliases expand the document by more than {MAX_ALIAS_EXPANSION:,} nodes"), file=self.name)
+
+    def size(self, obj: Any, depth: int) -> int:
+        if not isinstance(obj, (dict, list)):
+            return 1
+        oid = id(obj)
+        if oid in self.sizes:
+            return self.sizes[oid]
+        if oid in self.active:
+            raise InvalidManifest(Problem("recursive-alias", "an alias refers to a node that contains it"), file=self.name)
+        if depth > MAX_DEPTH:
+            raise too_deep(self.name)
+        if isinstance(obj, dict):
+            bad = next((k for k in obj if not isinstance(k, str)), None)
+            if bad is not None:
+                raise non_string_key(bad, self.name)
+        self.active.add(oid)
+        self.own += 1 + len(obj)
+        total = 1
+        for v in obj.values() if isinstance(obj, dict) else obj:
+            total += self.size(v, depth + 1)
+            if total - self.own > MAX_ALIAS_EXPANSION:
+                raise self.bomb()
+        self.active.discard(oid)
+        self.sizes[oid] = total
+        return total

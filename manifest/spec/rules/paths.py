@@ -1,0 +1,56 @@
+"""Rules of relative paths (spec 10.1, 15.3): no absolute paths, no ``..``, no empty segments."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+from ...core.pointers import join_pointer
+from ...core.problems import Problem
+
+
+def relative_path_problem(path: str) -> str | None:
+    """Why ``path`` is not a safe relative POSIX path, or ``None`` when it is."""
+    if "\\" in path:
+        return "uses a backslash; paths use forward slashes"
+    if path.startswith("/") or re.match(r"^[A-Za-z]:", path):
+        return "is absolute; it must be relative to the manifest's directory"
+    parts = path.split("/")
+    if ".." in parts:
+        return "contains a '..' segment"
+    if any(p == "" for p in parts[:-1]) or path.endswith("/") and path != "":
+        return "has an empty segment"
+    if "\x00" in path:
+        return "contains a NUL character"
+    return None
+
+
+def relative_paths(d: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    code = d.get("code") or {}
+    if "diff" in code:
+        yield "/code/diff/path", code["diff"]["path"]
+    env = d.get("environment") or {}
+    if "lockfile" in env and "path" in env["lockfile"]:
+        yield "/environment/lockfile/path", env["lockfile"]["path"]
+    for i, inp in enumerate(d.get("data") or []):
+        idx = (inp.get("split") or {}).get("indices")
+        if idx:
+            yield f"/data/{i}/split/indices/path", idx["path"]
+    for name, m in (d.get("metrics") or {}).items():
+        if "history_file" in m:
+            yield join_pointer(["metrics", name, "history_file", "path"]), m["history_file"]["path"]
+    for i, a in enumerate(d.get("artifacts") or []):
+        if "local_path" in a:
+            yield f"/artifacts/{i}/local_path", a["local_path"]
+    for i, m in enumerate(d.get("models") or []):
+        if "local_path" in m:
+            yield f"/models/{i}/local_path", m["local_path"]
+        for j, f in enumerate(m.get("files") or []):
+            yield f"/models/{i}/files/{j}/path", f["path"]
+
+
+def unsafe_paths(d: dict[str, Any]) -> Iterator[Problem]:
+    for ptr, path in relative_paths(d):
+        why = relative_path_problem(path)
+        if why:
+            yield Problem("unsafe-path", f"path {path!r} {why}", ptr)

@@ -1,0 +1,112 @@
+"""Writing exported runs: one manifest (and the files that travel with it) per run, to standard
+output, a file, or a directory, each file written atomically and checked valid first."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from ...core.names import safe_name
+from ...core.problems import BadRequest, InvalidManifest, Problem
+from ...document.writer import atomic_write, dumps
+from ...spec.validation import validate_data
+from .options import Exported, ExportOptions
+from .run import export_run, get_run
+
+
+def write_exported(exported: Exported, target: Path, fmt: str) -> None:
+    """Write the files that travel with the manifest, then the manifest (each atomically)."""
+    written: list[Path] = []
+    try:
+        for rel, content in exported.files.items():
+            dest = target.parent / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, Path):
+                tmp = dest.with_name(f".{dest.name}.tmp")
+                shutil.copyfile(content, tmp)
+                tmp.replace(dest)
+            else:
+                atomic_write(dest, content)
+            written.append(dest)
+        atomic_write(target, dumps(exported.manifest, fmt))
+    except BaseException:
+        for p in written:
+            p.unlink(missing_ok=True)
+        raise
+
+
+def run_file_stem(run: Any) -> str:
+    """``RUNNAME-RUNID8``: the file name (without extension) of a run's manifest."""
+    name = run.info.run_name or "run"
+    return f"{safe_name(name)}-{run.info.run_id[:8]}"
+
+
+def export_to_files(
+    client: Any,
+    run_ids: list[str],
+    *,
+    tracking_uri: str,
+    output: str,
+    fmt: str | None,
+    options: ExportOptions,
+    many: bool,
+    log: Callable[[str], None] = lambda s: None,
+    stdout: Any = None,
+) -> list[str]:
+    """Export runs to ``output`` (``-``, a file, or a directory when ``many``); returns what was written."""
+    _check_output(output, many, options)
+    written: list[str] = []
+    for run_id in run_ids:
+        run = get_run(client, run_id, tracking_uri)
+        target, ext = _target(run, output, many, fmt)
+        exported = export_run(client, run_id, tracking_uri=tracking_uri, options=options, stem=None if target is None else target.stem, run=run)
+        try:
+            problems = [p for p in validate_data(exported.manifest) if p.severity == "error"]
+            if problems:
+                raise InvalidManifest([p.in_file(str(target or "-")) for p in problems])
+            for w in exported.warnings:
+                log(f"warning: run {run_id}: {w}")
+            if target is None:
+                out = stdout or sys.stdout
+                out.write(dumps(exported.manifest, ext))
+                out.flush()
+                written.append("-")
+            else:
+                write_exported(exported, target, ext)
+                written.append(str(target))
+                n_metrics = len(exported.manifest.get("metrics", {}))
+                log(f"exported run {run_id} -> {target} ({n_metrics} metrics, {len(exported.files)} files alongside)")
+        finally:
+            exported.cleanup()
+    return written
+
+
+def _check_output(output: str, many: bool, options: ExportOptions) -> None:
+    """Refuse, before reading any run, an output that cannot hold what is asked for."""
+    if many:
+        if output == "-":
+            raise BadRequest(Problem("usage", "several runs need -o DIRECTORY"))
+        if Path(output).exists() and not Path(output).is_dir():
+            raise BadRequest(Problem("usage", f"{output} exists and is not a directory"))
+        return
+    if output == "-" and options.history == "sidecar":
+        raise BadRequest(Problem("usage", "--history sidecar needs -o FILE or DIRECTORY (sidecar files cannot go to standard output)"))
+    if output == "-" and (options.with_models or options.with_artifacts):
+        raise BadRequest(Problem("usage", "--with-models and --with-artifacts need -o FILE or DIRECTORY"))
+
+
+def _target(run: Any, output: str, many: bool, fmt: str | None) -> tuple[Path | None, str]:
+    """Where a run's manifest goes (``None``: standard output), and in which format."""
+    stem = run_file_stem(run)
+    ext = fmt or "yaml"
+    name = f"{stem}.{'json' if ext == 'json' else 'yaml'}"
+    if many:
+        return Path(output) / name, ext
+    if output == "-":
+        return None, ext
+    target = Path(output)
+    if target.is_dir() or output.endswith("/"):
+        target = target / name
+    return target, fmt or ("json" if target.suffix.lower() == ".json" else "yaml")

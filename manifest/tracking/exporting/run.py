@@ -1,0 +1,293 @@
+"""Export one MLflow run as a manifest: everything the run holds, plus what ``manifest.capture``
+recorded. The mapping is the spec's Appendix A."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+
+from ...__about__ import __version__
+from ...core.digests import file_digest, tree_files
+from ...core.names import safe_name
+from ...core.params import type_params
+from ...core.problems import NotFound, Problem, Refused
+from ...core.reals import json_real, same_real
+from ...core.templates import derive_template
+from ...core.times import ms_to_timestamp, now_timestamp
+from ...core.uris import mask_uri, strip_credentials
+from ...document.writer import dumps_history
+from ..histories import fetch_histories
+from ..store import mlflow_errors
+from ..tags import CONTEXT_DIR, CONTEXT_NAME, DIFF_NAME, LINEAGE_PREFIX, MAPPED_TAGS, TAG_DERIVED_ID, TAG_DERIVED_RELATION, TAG_DERIVED_SHA256
+from .datasets import data_inputs, json_or_none
+from .models import models as run_models
+from .options import Exported, ExportOptions
+
+
+def manifest_id_for_run(run_id: str) -> str:
+    """The manifest id of a run: a UUID5 of its run id, so re-exports of a run share an id."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'mlflow-run:{run_id}')}"
+
+
+def get_run(client: Any, run_id: str, tracking_uri: str) -> Any:
+    """The run, or :class:`NotFound` naming it and the store (credentials masked)."""
+    with mlflow_errors(tracking_uri, f"(run {run_id})"):
+        try:
+            return client.get_run(run_id)
+        except Exception as exc:  # noqa: BLE001 - classified here and by mlflow_errors
+            if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST" or "does not exist" in str(exc).lower() or "not found" in str(exc).lower():
+                raise NotFound(Problem("run-not-found", f"run {run_id} was not found in {mask_uri(tracking_uri)}")) from None
+            raise
+
+
+def export_run(client: Any, run_id: str, *, tracking_uri: str, options: ExportOptions | None = None, stem: str | None = None, run: Any = None) -> Exported:
+    """Read one run and build its manifest; ``stem`` names sidecar files (``None``: all inline)."""
+    opts = options or ExportOptions()
+    run = run if run is not None else get_run(client, run_id, tracking_uri)
+    if run.info.lifecycle_stage == "deleted":
+        raise NotFound(Problem("run-deleted", f"run {run_id} is deleted; restore it in MLflow before exporting"))
+    status = run.info.status
+    if status in ("RUNNING", "SCHEDULED") and not opts.allow_running:
+        raise Refused(Problem("run-running", f"run {run_id} is still {status}; wait for it to end, or pass --allow-running to export it as it is now"))
+    exported = Exported({})
+    exported.tmp = tempfile.TemporaryDirectory(prefix="manifest-export-")
+    tmp = Path(exported.tmp.name)
+    try:
+        with mlflow_errors(tracking_uri, f"(run {run_id})"):
+            _Build(client, run, tracking_uri, opts, stem, exported, tmp).build()
+    except BaseException:
+        exported.cleanup()
+        raise
+    return exported
+
+
+@dataclass
+class _Build:
+    """One export in progress: the run, where it comes from, and what is being written."""
+
+    client: Any
+    run: Any
+    tracking_uri: str
+    opts: ExportOptions
+    stem: str | None
+    out: Exported
+    tmp: Path
+
+    def build(self) -> None:
+        # The histories are the server's biggest job: start them first, and read everything else
+        # (experiment, context, models, artifacts) while the server works on them.
+        keys = sorted(self.run.data.metrics)
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="manifest-histories")
+        try:
+            future = pool.submit(self._histories, keys) if keys else None
+            self.out.manifest = self._manifest(keys, future)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _histories(self, keys: list[str]) -> dict[str, Any]:
+        progress = self.opts.progress
+        tick = (lambda n: progress("metrics", n)) if progress else None
+        return fetch_histories(self.client, self.run.info.run_id, keys, workers=self.opts.workers, progress=tick)
+
+    def _manifest(self, keys: list[str], future: Future[dict[str, Any]] | None) -> dict[str, Any]:
+        info, tags = self.run.info, dict(self.run.data.tags)
+        ctx, diff_path = _read_context(self.client, info.run_id, self.tmp)
+        ctx = ctx or {}
+        params = type_params(dict(self.run.data.params))
+        m: dict[str, Any] = {"spec_version": "1.0", "id": manifest_id_for_run(info.run_id), "name": info.run_name or tags.get("mlflow.runName") or info.run_id}
+        if tags.get("mlflow.note.content"):
+            m["description"] = tags["mlflow.note.content"]
+        m["provenance"] = self._provenance(tags)
+        m["run"] = _run_section(info, tags)
+        m["data"] = data_inputs(self.run, ctx.get("data") or [])
+        m["code"] = _code(tags, ctx, params, diff_path, self.stem, self.out)
+        models, model_env = run_models(self.client, self.run, self.tracking_uri, self.opts, self.tmp, self.out)
+        env = ctx.get("environment")
+        if not env and model_env:
+            env = model_env
+            self.out.warnings.append("the run has no captured environment (manifest.capture.log_context); packages come from the model's requirements.txt, which pins only what the model needs")
+        m["environment"] = env
+        m["params"] = params
+        histories = future.result() if future is not None else {}
+        m["metrics"] = {key: _metric(key, self.run.data.metrics[key], histories[key], self.opts, self.stem, self.out) for key in keys}
+        m["artifacts"] = _artifacts(self.client, info.run_id, self.opts, self.tmp, self.out)
+        m["models"] = models
+        m["tags"] = {k: v for k, v in tags.items() if not k.startswith("mlflow.") and not k.startswith(LINEAGE_PREFIX)}
+        if ctx.get("git", {}).get("available") is False:
+            self.out.warnings.append(f"the training script was not in a git repository: {ctx['git'].get('reason')}")
+        return {k: v for k, v in m.items() if v}
+
+    def _provenance(self, tags: dict[str, str]) -> dict[str, Any]:
+        info = self.run.info
+        exp = self.client.get_experiment(info.experiment_id)
+        system_tags = {k: v for k, v in tags.items() if k.startswith("mlflow.") and k not in MAPPED_TAGS}
+        source: dict[str, Any] = {
+            "system": "mlflow", "system_version": mlflow.__version__, "tracking_uri": strip_credentials(self.tracking_uri),
+            "experiment_id": info.experiment_id, "experiment_name": exp.name, "run_id": info.run_id,
+        }
+        if system_tags:
+            source["system_tags"] = system_tags
+        prov: dict[str, Any] = {"created_at": now_timestamp(), "created_by": {"name": "experiment-manifest", "version": __version__}, "source": source}
+        derived = _derived_from(tags)
+        if derived:
+            prov["derived_from"] = derived
+        return prov
+
+
+def _derived_from(tags: dict[str, str]) -> dict[str, Any] | None:
+    """``provenance.derived_from`` from the lineage tags this tool set on an imported run."""
+    if not tags.get(TAG_DERIVED_ID):
+        return None
+    derived: dict[str, Any] = {"id": tags[TAG_DERIVED_ID]}
+    if re.fullmatch(r"[0-9a-f]{64}", tags.get(TAG_DERIVED_SHA256, "")):
+        derived["digest"] = {"sha256": tags[TAG_DERIVED_SHA256]}
+    if tags.get(TAG_DERIVED_RELATION) in ("imported", "reproduced"):
+        derived["relation"] = tags[TAG_DERIVED_RELATION]
+    return derived
+
+
+def _run_section(info: Any, tags: dict[str, str]) -> dict[str, Any]:
+    r: dict[str, Any] = {"status": info.status, "start_time": ms_to_timestamp(info.start_time)}
+    if info.end_time and info.status not in ("RUNNING", "SCHEDULED"):
+        r["end_time"] = ms_to_timestamp(info.end_time)
+    user = tags.get("mlflow.user") or info.user_id
+    if user:
+        r["user"] = user
+    if tags.get("mlflow.parentRunId"):
+        r["parent"] = {"run_id": tags["mlflow.parentRunId"]}
+    return r
+
+
+def _code(tags: dict[str, str], ctx: dict[str, Any], params: dict[str, Any], diff_path: Path | None, stem: str | None, out: Exported) -> dict[str, Any]:
+    """The manifest's ``code``: MLflow's source tags, completed by the captured context."""
+    cc = ctx.get("code") or {}
+    c = _git_fields(tags, cc, out)
+    if "dirty" in cc:
+        c["dirty"] = bool(cc["dirty"])
+    c.update(_diff_fields(cc, diff_path, stem, out))
+    for key in ("working_directory", "entry_point", "command", "command_template"):
+        if key in cc and cc[key] not in (None, []):
+            c[key] = cc[key]
+    if "entry_point" not in c and tags.get("mlflow.source.name"):
+        c["entry_point"] = Path(tags["mlflow.source.name"]).name
+    if "command_template" not in c and c.get("command"):
+        tpl = derive_template(c["command"], params)
+        if tpl:
+            c["command_template"] = tpl
+    if tags.get("mlflow.source.type"):
+        c["source_type"] = tags["mlflow.source.type"]
+    if tags.get("mlflow.source.name"):
+        c["source_name"] = tags["mlflow.source.name"]
+    return c
+
+
+def _git_fields(tags: dict[str, str], cc: dict[str, Any], out: Exported) -> dict[str, Any]:
+    """Repository, commit and branch: MLflow's tags first (what MLflow saw), the capture's otherwise."""
+    c: dict[str, Any] = {}
+    repo = cc.get("repository") or tags.get("mlflow.source.git.repoURL")
+    if repo:
+        c["repository"] = strip_credentials(repo)
+    mlflow_commit = tags.get("mlflow.source.git.commit")
+    commit = mlflow_commit or cc.get("commit")
+    if cc.get("commit") and mlflow_commit and cc["commit"] != mlflow_commit:
+        out.warnings.append(f"MLflow recorded commit {mlflow_commit} but the capture saw {cc['commit']}; the manifest keeps MLflow's")
+    if commit and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit):
+        c["commit"] = commit
+    branch = tags.get("mlflow.source.git.branch") or cc.get("branch")
+    if branch:
+        c["branch"] = branch
+    return c
+
+
+def _diff_fields(cc: dict[str, Any], diff_path: Path | None, stem: str | None, out: Exported) -> dict[str, Any]:
+    """The recorded diff: a file next to the manifest (``stem.diff``), or only its digest inline."""
+    if cc.get("dirty") and diff_path is not None:
+        if stem is None:
+            return {"diff_digest": file_digest(diff_path)[1]}
+        rel = f"{stem}.diff"
+        size, digest = file_digest(diff_path)
+        out.files[rel] = diff_path
+        return {"diff": {"path": rel, "size": size, "digest": digest, "media_type": "text/x-diff"}}
+    if cc.get("diff_digest"):
+        return {"diff_digest": cc["diff_digest"]}
+    return {}
+
+
+def _metric(key: str, latest: float, cols: dict[str, list[Any]], opts: ExportOptions, stem: str | None, out: Exported) -> dict[str, Any]:
+    steps, times, values = cols["step"], cols["timestamp"], cols["value"]
+    n = len(steps)
+    if n == 0:
+        return {"value": json_real(float(latest))}
+    last = n - 1
+    i = last
+    while i >= 0 and steps[i] == steps[last] and times[i] == times[last]:
+        if same_real(values[i], float(latest)):
+            last = i
+            break
+        i -= 1
+    if last != n - 1:  # make the point MLflow reports as latest the last of its (step, timestamp) group
+        for k in ("step", "timestamp", "value"):
+            col = cols[k]
+            col.append(col.pop(last))
+        last = n - 1
+    metric: dict[str, Any] = {"value": json_real(values[last]), "step": steps[last], "timestamp": times[last]}
+    if n > 1:
+        sidecar = opts.history == "sidecar" or (opts.history == "auto" and n > opts.inline_max_points)
+        if sidecar and stem is not None:
+            rel = f"{stem}.history/{safe_name(key)}.json"
+            body = dumps_history(cols)
+            out.files[rel] = body
+            metric["history_file"] = {"path": rel, "size": len(body), "digest": {"sha256": hashlib.sha256(body).hexdigest()}, "points": n}
+        else:
+            metric["history"] = {"step": steps, "timestamp": times, "value": [json_real(v) for v in values]}
+    return metric
+
+
+def _artifacts(client: Any, run_id: str, opts: ExportOptions, tmp: Path, out: Exported) -> list[dict[str, Any]]:
+    top = [a for a in client.list_artifacts(run_id) if a.path.split("/")[0] != CONTEXT_DIR]
+    if not top:
+        return []
+    root = tmp / "run-artifacts"
+    root.mkdir()
+    for a in top:
+        _download(client, run_id, a.path, root)
+    result = []
+    for rel, p in tree_files(root):
+        size, digest = file_digest(p)
+        entry: dict[str, Any] = {"path": rel, "kind": "file", "size": size, "digest": digest}
+        if opts.with_artifacts:
+            local = f"artifacts/{rel}"
+            out.files[local] = p
+            entry["local_path"] = local
+        result.append(entry)
+    return result
+
+
+# --------------------------------------------------------------------------- reading MLflow
+
+
+def _download(client: Any, run_id: str, path: str, dst: Path) -> Path | None:
+    try:
+        return Path(client.download_artifacts(run_id, path, str(dst)))
+    except Exception:  # noqa: BLE001 - absence is an answer here
+        return None
+
+
+def _read_context(client: Any, run_id: str, tmp: Path) -> tuple[dict[str, Any] | None, Path | None]:
+    names = {Path(a.path).name for a in client.list_artifacts(run_id, CONTEXT_DIR)}
+    if CONTEXT_NAME not in names:
+        return None, None
+    d = _download(client, run_id, CONTEXT_DIR, tmp / "context")
+    if d is None:
+        return None, None
+    ctx = json_or_none((d / CONTEXT_NAME).read_text(encoding="utf-8"))
+    diff = d / DIFF_NAME
+    return (ctx if isinstance(ctx, dict) else None), (diff if diff.is_file() else None)

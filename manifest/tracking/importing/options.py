@@ -1,0 +1,28 @@
+"""What an import is asked to do, and the batch sizes MLflow accepts per request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+#: Most params, tags and metric points MLflow takes in one ``log_batch``.
+MAX_PARAMS, MAX_TAGS, MAX_METRICS = 100, 100, 1000
+
+
+@dataclass
+class ImportOptions:
+    """Options of ``manifest import``."""
+
+    experiment: str | None = None
+    allow_duplicate: bool = False
+    register_model: str | None = None
+    #: ``log-batch`` requests in flight at once against a tracking server, each on its own
+    #: connection so that a multi-process server spreads them over its workers (SQL stores are
+    #: written in one transaction instead).
+    workers: int = 4
+    log: Callable[[str], None] = lambda s: None
+
+
+def chunks(items: list[Any], n: int) -> list[list[Any]]:
+    """``items`` in consecutive slices of at most ``n``."""
+    return [items[i : i + n] for i in range(0, len(items), n)]

@@ -1,0 +1,204 @@
+"""Import one manifest into MLflow as a new run: faithful where MLflow allows it, atomic, idempotent.
+
+Order of work: (the manifest and its files were checked by :mod:`.prepare`) find or create the
+experiment; refuse a duplicate; create the run (RUNNING); log params, tags, datasets, metrics,
+models and artifacts; set the final status and end time. Any failure part-way marks the partial
+run FAILED with a ``manifest.import.error`` tag and deletes it, so no half-made run looks finished.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from mlflow.entities import Dataset, DatasetInput, InputTag, Param, RunTag, ViewType
+
+from ...core.params import param_text
+from ...core.problems import ManifestError, NotFound, Problem, Refused
+from ...core.times import ts_to_ms
+from ...core.uris import mask_uri
+from ..capture import write_context_dir
+from ..exporting.datasets import CAPTURED_DATA_FIELDS
+from ..store import mlflow_errors
+from ..tags import (
+    CONTEXT_DIR,
+    CONTEXT_VERSION,
+    TAG_DERIVED_ID,
+    TAG_DERIVED_RELATION,
+    TAG_DERIVED_SHA256,
+    TAG_IMPORT_ERROR,
+    TAG_SOURCE_EXPERIMENT,
+    TAG_SOURCE_RUN,
+    TAG_SOURCE_URI,
+)
+from .metrics import log_metrics
+from .models import create_models, finish_models
+from .options import MAX_PARAMS, MAX_TAGS, ImportOptions, chunks
+from .prepare import Prepared
+
+
+def _run_tags(data: dict[str, Any], digest: str, parent_map: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    tags: dict[str, str] = {}
+    warnings: list[str] = []
+    src = (data["provenance"].get("source") or {})
+    tags.update(src.get("system_tags") or {})
+    tags.update(data.get("tags") or {})
+    tags["mlflow.runName"] = data["name"]
+    run = data["run"]
+    if run.get("user"):
+        tags["mlflow.user"] = run["user"]
+    if data.get("description"):
+        tags["mlflow.note.content"] = data["description"]
+    code = data.get("code") or {}
+    for key, tag in (("commit", "mlflow.source.git.commit"), ("branch", "mlflow.source.git.branch"), ("repository", "mlflow.source.git.repoURL"), ("source_name", "mlflow.source.name"), ("source_type", "mlflow.source.type")):
+        if code.get(key):
+            tags[tag] = str(code[key])
+    parent = (run.get("parent") or {}).get("run_id")
+    if parent:
+        if parent in parent_map:
+            tags["mlflow.parentRunId"] = parent_map[parent]
+        else:
+            warnings.append(f"parent run {parent} is not part of this import; the run is imported without its parent link")
+    tags[TAG_DERIVED_ID] = data["id"]
+    tags[TAG_DERIVED_SHA256] = digest
+    tags[TAG_DERIVED_RELATION] = "imported"
+    if src.get("run_id"):
+        tags[TAG_SOURCE_RUN] = src["run_id"]
+    if src.get("experiment_name") or src.get("experiment_id"):
+        tags[TAG_SOURCE_EXPERIMENT] = src.get("experiment_name") or src["experiment_id"]
+    if src.get("tracking_uri"):
+        tags[TAG_SOURCE_URI] = src["tracking_uri"]
+    return tags, warnings
+
+
+def _context(data: dict[str, Any]) -> dict[str, Any]:
+    """What the capture API would have recorded, rebuilt from the manifest (export reads it back)."""
+    code = data.get("code") or {}
+    ctx_code = {k: code[k] for k in ("dirty", "diff_digest", "working_directory", "entry_point", "command", "command_template") if k in code}
+    if "diff" in code and "diff_digest" not in ctx_code:
+        ctx_code["diff_digest"] = code["diff"]["digest"]
+    ctx_data = []
+    for d in data.get("data") or []:
+        if "tracking" in d:
+            kept = {k: d[k] for k in ("name", "uri", *CAPTURED_DATA_FIELDS) if k in d}
+            if set(kept) - {"name", "uri"}:
+                ctx_data.append(kept)
+        else:
+            ctx_data.append(d)
+    ctx: dict[str, Any] = {"context_version": CONTEXT_VERSION, "imported": True, "code": ctx_code, "data": ctx_data}
+    if data.get("environment"):
+        ctx["environment"] = data["environment"]
+    return ctx
+
+
+def find_duplicate(client: Any, experiment_id: str, digest: str) -> str | None:
+    """An active run of the experiment imported from a manifest with this digest."""
+    runs = client.search_runs([experiment_id], f"tags.`{TAG_DERIVED_SHA256}` = '{digest}'", run_view_type=ViewType.ACTIVE_ONLY, max_results=1)
+    return runs[0].info.run_id if runs else None
+
+
+def experiment_for(client: Any, name: str, uri: str) -> str:
+    """The id of experiment ``name``, created when missing; refused when it is deleted."""
+    exp = client.get_experiment_by_name(name)
+    if exp is None:
+        return str(client.create_experiment(name))
+    if exp.lifecycle_stage == "deleted":
+        raise NotFound(Problem("experiment-deleted", f"experiment {name!r} exists in {mask_uri(uri)} but is deleted; restore it, or import with --experiment OTHER"))
+    return str(exp.experiment_id)
+
+
+def import_prepared(client: Any, prep: Prepared, *, tracking_uri: str, options: ImportOptions, parent_map: dict[str, str] | None = None) -> str:
+    """Create the run in MLflow; returns the new run id."""
+    data = prep.data
+    src = data["provenance"].get("source") or {}
+    exp_name = options.experiment or src.get("experiment_name") or "Default"
+    with mlflow_errors(tracking_uri, "(import)"):
+        exp_id = experiment_for(client, exp_name, tracking_uri)
+        dup = find_duplicate(client, exp_id, prep.digest)
+    if dup and not options.allow_duplicate:
+        raise Refused(Problem("duplicate-import", f"this manifest was already imported into experiment {exp_name!r} as run {dup}; pass --allow-duplicate to import it again"))
+    tags, warnings = _run_tags(data, prep.digest, parent_map or {})
+    for w in warnings:
+        options.log(f"warning: {w}")
+    run = data["run"]
+    with mlflow_errors(tracking_uri, "(creating the run)"):
+        created = client.create_run(exp_id, start_time=ts_to_ms(run["start_time"]), tags={k: tags[k] for k in list(tags)[:MAX_TAGS]}, run_name=data["name"])
+    run_id = created.info.run_id
+    try:
+        with mlflow_errors(tracking_uri, f"(importing into run {run_id})"):
+            _fill(client, run_id, exp_id, prep, tags, options)
+            status = run["status"]
+            if status in ("FINISHED", "FAILED", "KILLED"):
+                end = ts_to_ms(run["end_time"]) if run.get("end_time") else None
+                client.set_terminated(run_id, status, end_time=end)
+    except BaseException as exc:
+        reason = exc.problems[0].message if isinstance(exc, ManifestError) else f"{type(exc).__name__}: {exc}"
+        note = _abandon(client, run_id, reason)
+        if isinstance(exc, ManifestError):
+            raise type(exc)([Problem(p.code, f"{p.message}; {note}", p.pointer, p.line, p.column, p.severity, p.file) for p in exc.problems]) from None
+        raise
+    return run_id
+
+
+def _abandon(client: Any, run_id: str, reason: str) -> str:
+    """Mark a partial run FAILED with the reason, then delete it; say what was done."""
+    done = []
+    try:
+        client.set_tag(run_id, TAG_IMPORT_ERROR, reason[:5000])
+        client.set_terminated(run_id, "FAILED")
+        done.append("marked FAILED")
+        client.delete_run(run_id)
+        return f"the partial run {run_id} was marked FAILED and deleted"
+    except Exception:  # noqa: BLE001 - the store may be what failed
+        if done:
+            return f"the partial run {run_id} was marked FAILED (with tag {TAG_IMPORT_ERROR}) but could not be deleted"
+        return f"the partial run {run_id} could not be cleaned up (the store is unreachable); delete it when it is back"
+
+
+def _fill(client: Any, run_id: str, exp_id: str, prep: Prepared, tags: dict[str, str], options: ImportOptions) -> None:
+    data = prep.data
+    params = [Param(k, param_text(v)) for k, v in (data.get("params") or {}).items()]
+    rest_tags = [RunTag(k, v) for k, v in list(tags.items())[MAX_TAGS:]]
+    for chunk in chunks(params, MAX_PARAMS):
+        client.log_batch(run_id, params=chunk)
+    for chunk in chunks(rest_tags, MAX_TAGS):
+        client.log_batch(run_id, tags=chunk)
+    inputs = _dataset_inputs(data)
+    if inputs:
+        client.log_inputs(run_id, datasets=inputs)
+    model_ids = create_models(client, run_id, exp_id, prep, options)
+    log_metrics(client, run_id, prep, options, model_ids)
+    finish_models(client, run_id, prep, options, model_ids)
+    _log_artifacts(client, run_id, prep)
+
+
+def _dataset_inputs(data: dict[str, Any]) -> list[DatasetInput]:
+    """The MLflow dataset inputs recorded under ``data[].tracking``."""
+    inputs = []
+    for d in data.get("data") or []:
+        t = d.get("tracking")
+        if not t or "fingerprint" not in t:
+            continue
+        ds = Dataset(name=t.get("name", d["name"]), digest=t["fingerprint"], source_type=t.get("source_type", "code"), source=t.get("source", ""), schema=t.get("schema"), profile=t.get("profile"))
+        inputs.append(DatasetInput(ds, [InputTag(k, v) for k, v in (t.get("tags") or {}).items()]))
+    return inputs
+
+
+def _log_artifacts(client: Any, run_id: str, prep: Prepared) -> None:
+    data = prep.data
+    for i, path in prep.artifact_files.items():
+        a = data["artifacts"][i]
+        parent = str(PurePosixPath(a["path"]).parent)
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / PurePosixPath(a["path"]).name
+            shutil.copyfile(path, target)
+            client.log_artifact(run_id, str(target), None if parent == "." else parent)
+    with tempfile.TemporaryDirectory() as tmp:
+        d = write_context_dir(Path(tmp), _context(data), prep.diff_file.read_bytes() if prep.diff_file is not None else None)
+        for name, text in prep.env_files.items():
+            (d / name).write_text(text, encoding="utf-8")
+        name = "manifest.json" if prep.doc.format == "json" else "manifest.yaml"
+        (d / name).write_text(prep.doc.text, encoding="utf-8")
+        client.log_artifacts(run_id, str(d), CONTEXT_DIR)

@@ -1,0 +1,270 @@
+"""Re-run a manifest's run and judge the result against its recorded metrics.
+
+1. Obtain the code at the recorded commit: a clone of the local repository (``--repo``, or the
+   one around the current directory) when it has the commit, else of the recorded repository URL,
+   into the work directory. A run made with uncommitted changes is re-created only from its diff
+   (``code.diff``, checked against its digest), never guessed.
+2. Run ``code.command_template`` with each ``{param}`` replaced by the recorded value's text (the
+   params rule of the spec), in ``code.working_directory``, with ``MLFLOW_TRACKING_URI`` and
+   ``MLFLOW_RUN_ID`` set so that the script logs into a run created here, tagged with the
+   manifest's id and digest (``manifest.derived_from.*``, relation ``reproduced``).
+3. Compare every recorded metric with the new run's value: within the metric's tolerance
+   (|new - recorded| <= max(absolute, relative * |recorded|)), or exactly when none is given.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable
+
+from ..core.digests import file_digest
+from ..core.problems import CannotRun, Problem
+from ..core.reals import to_float
+from ..core.templates import fill_template, template_fields
+from ..document.canonical import manifest_digest
+from ..document.reader import Document
+from ..machine.git import GitFailed, apply_diff, checkout, clone, has_commit, toplevel
+from ..spec.validation import load_valid
+from .importing.run import experiment_for
+from .store import client as make_client
+from .store import mlflow_errors, resolve_tracking_uri
+from .tags import TAG_DERIVED_ID, TAG_DERIVED_RELATION, TAG_DERIVED_SHA256, TAG_REPRODUCE_ERROR, TAG_REPRODUCES, TAG_SOURCE_RUN
+
+
+@dataclass
+class MetricVerdict:
+    metric: str
+    original: Any
+    reproduced: Any
+    difference: float | None
+    tolerance: str
+    verdict: str  # "pass" | "fail" | "missing"
+
+
+@dataclass
+class Reproduction:
+    run_id: str
+    tracking_uri: str
+    command: list[str]
+    workdir: str
+    metrics: list[MetricVerdict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.metrics) and all(m.verdict == "pass" for m in self.metrics)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "run_id": self.run_id, "tracking_uri": self.tracking_uri, "command": self.command, "workdir": self.workdir, "metrics": [asdict(m) for m in self.metrics]}
+
+
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def _source_repository(code: dict[str, Any], commit: str, repo: Path | None) -> str:
+    """Where to clone from: the local repository (``repo``, else around the current directory)
+    when it holds the commit, else the recorded repository."""
+    cand = repo if repo is not None else Path.cwd()
+    top = toplevel(cand) if cand.exists() else None
+    if top is not None and has_commit(top, commit):
+        return str(top)
+    if repo is not None and top is None:
+        raise CannotRun(Problem("no-git", f"{repo} is not a git repository"))
+    if not code.get("repository"):
+        raise CannotRun(Problem("unknown-commit", f"commit {commit} is not in the repository at {cand}, and the manifest names no repository to clone"))
+    return str(code["repository"])
+
+
+def obtain_code(code: dict[str, Any], workdir: Path, repo: Path | None, diff_file: Path | None, log: Callable[[str], None]) -> Path:
+    """A checkout of the recorded commit (with the recorded diff applied) under ``workdir``."""
+    commit = code.get("commit")
+    if not commit:
+        raise CannotRun(Problem("no-commit", "the manifest records no commit: the code cannot be obtained", "/code"))
+    if shutil.which("git") is None:
+        raise CannotRun(Problem("no-git", "git is not installed: the code cannot be obtained"))
+    source = _source_repository(code, commit, repo)
+    dest = workdir / "checkout"
+    if dest.exists():
+        shutil.rmtree(dest)
+    log(f"reproduce: cloning {source} at {commit[:12]} into {dest}")
+    try:
+        clone(source, dest, workdir)
+    except GitFailed as exc:
+        raise CannotRun(Problem("clone-failed", f"cannot clone {source}: {_last_line(str(exc)) or 'git clone failed'}")) from None
+    if not has_commit(dest, commit):
+        raise CannotRun(Problem("unknown-commit", f"commit {commit} is not in the repository {source}", "/code/commit"))
+    try:
+        checkout(dest, commit)
+    except GitFailed as exc:
+        raise CannotRun(Problem("checkout-failed", f"cannot check out {commit}: {exc}")) from None
+    if code.get("dirty"):
+        if diff_file is None:
+            raise CannotRun(Problem("dirty-without-diff", "the original ran with uncommitted changes and the diff file is not next to the manifest (export it from the run, which keeps it as code.diff)", "/code/diff"))
+        try:
+            apply_diff(dest, diff_file)
+        except GitFailed as exc:
+            raise CannotRun(Problem("diff-does-not-apply", f"the recorded diff does not apply to {commit[:12]}: {exc}", "/code/diff")) from None
+        log("reproduce: applied the recorded uncommitted changes")
+    return dest
+
+
+def compare_metric(name: str, metric: dict[str, Any], new: float | None) -> MetricVerdict:
+    """The verdict on one metric: within its tolerance, outside it, or missing from the re-run."""
+    recorded = to_float(metric["value"])
+    tol = metric.get("tolerance") or {}
+    absolute, relative = float(tol.get("absolute", 0.0)), float(tol.get("relative", 0.0))
+    tol_text = ", ".join(f"{k} {v}" for k, v in (("abs", tol.get("absolute")), ("rel", tol.get("relative"))) if v is not None) or "exact"
+    if new is None:
+        return MetricVerdict(name, metric["value"], None, None, tol_text, "missing")
+    if math.isnan(recorded) or math.isnan(new):
+        ok = math.isnan(recorded) and math.isnan(new)
+        return MetricVerdict(name, metric["value"], new, None, tol_text, "pass" if ok else "fail")
+    diff = new - recorded
+    allowed = max(absolute, relative * abs(recorded))
+    return MetricVerdict(name, metric["value"], new, diff, tol_text, "pass" if abs(diff) <= allowed else "fail")
+
+
+def reproduce(path: str | Path, *, workdir: Path | None = None, tracking_uri: str | None = None, repo: Path | None = None, timeout: float | None = None, log: Callable[[str], None] = lambda s: None) -> Reproduction:
+    """Re-run the manifest's run from its recorded code and params, and judge every metric."""
+    doc = load_valid(path)
+    m = doc.data
+    code = m.get("code") or {}
+    template = code.get("command_template") or code.get("command")
+    if not template:
+        raise CannotRun(Problem("no-command", "the manifest records neither a command nor a command template", "/code"))
+    if not m.get("metrics"):
+        raise CannotRun(Problem("no-metrics", "the manifest records no metric to compare", "/metrics"))
+    diff_file = _diff_file(doc, code)
+    own_tmp = workdir is None
+    work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="manifest-reproduce-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:  # a work directory of our own goes away whatever happens
+        checkout_dir = obtain_code(code, work.resolve(), repo, diff_file, log)
+        cwd = checkout_dir / PurePosixPath(code.get("working_directory") or ".")
+        command = fill_template(list(template), m.get("params") or {})
+        _warn_unused_params(m, code, log)
+        uri = _absolute_sqlite(resolve_tracking_uri(tracking_uri))
+        cl = make_client(uri, check=not uri.startswith("sqlite:"))
+        run_id, exp_id = _new_run(cl, m, uri)
+        _run_command(cl, run_id, command, cwd, _child_env(uri, run_id, exp_id), timeout, log)
+        with mlflow_errors(uri, "(reading the reproduced run)"):
+            new = cl.get_run(run_id)
+            if new.info.status == "RUNNING":
+                cl.set_terminated(run_id, "FINISHED")
+            values = dict(new.data.metrics)
+        result = Reproduction(run_id, uri, command, str(cwd))
+        for name, metric in sorted(m["metrics"].items()):
+            result.metrics.append(compare_metric(name, metric, values.get(name)))
+        return result
+    finally:
+        if own_tmp:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _diff_file(doc: Document, code: dict[str, Any]) -> Path | None:
+    """The recorded diff next to the manifest, checked against its digest (``None`` when absent)."""
+    if "diff" not in code or doc.base_dir is None:
+        return None
+    cand = doc.base_dir / PurePosixPath(code["diff"]["path"])
+    if not cand.is_file():
+        return None
+    if file_digest(cand, list(code["diff"]["digest"]))[1] != code["diff"]["digest"]:
+        raise CannotRun(Problem("digest-mismatch", f"the diff file {cand} does not match its digest", "/code/diff/digest"))
+    return cand
+
+
+def _warn_unused_params(m: dict[str, Any], code: dict[str, Any], log: Callable[[str], None]) -> None:
+    used, _ = template_fields(list(code.get("command_template") or []))
+    unused = sorted(set(m.get("params") or {}) - set(used))
+    if unused:
+        log(f"reproduce: warning: params not passed to the command (the command template does not name them; changing them has no effect): {', '.join(unused)}")
+
+
+def _absolute_sqlite(uri: str) -> str:
+    """A relative ``sqlite:///`` URI made absolute: the command runs in another directory."""
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        return f"sqlite:///{(Path.cwd() / uri[len('sqlite:///'):]).resolve()}"
+    return uri
+
+
+def _new_run(cl: Any, m: dict[str, Any], uri: str) -> tuple[str, str]:
+    """The run the command logs into, tagged as a reproduction of the manifest; (run id, experiment id)."""
+    src = m["provenance"].get("source") or {}
+    with mlflow_errors(uri, "(reproduce)"):
+        exp_id = experiment_for(cl, src.get("experiment_name") or "Default", uri)
+        tags = {TAG_DERIVED_ID: m["id"], TAG_DERIVED_SHA256: manifest_digest(m)["sha256"], TAG_DERIVED_RELATION: "reproduced", TAG_REPRODUCES: m["id"], "mlflow.runName": f"reproduce {m['name']}"}
+        if src.get("run_id"):
+            tags[TAG_SOURCE_RUN] = src["run_id"]
+        run = cl.create_run(exp_id, tags=tags, run_name=f"reproduce {m['name']}")
+    return run.info.run_id, exp_id
+
+
+def _child_env(uri: str, run_id: str, exp_id: str) -> dict[str, str]:
+    env = dict(os.environ, MLFLOW_TRACKING_URI=uri, MLFLOW_RUN_ID=run_id, MLFLOW_EXPERIMENT_ID=exp_id)
+    env.pop("MLFLOW_EXPERIMENT_NAME", None)
+    return env
+
+
+def _run_command(cl: Any, run_id: str, command: list[str], cwd: Path, env: dict[str, str], timeout: float | None, log: Callable[[str], None]) -> None:
+    """Run the command; a failure marks the run FAILED and raises :class:`CannotRun`."""
+    log(f"reproduce: running {' '.join(command)} in {cwd} (run {run_id})")
+    argv = [sys.executable, *command[1:]] if command and command[0] == "python" else command
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(argv, cwd=cwd, env=env, stdout=sys.stderr, stderr=subprocess.PIPE, text=True, timeout=timeout)
+    except FileNotFoundError as exc:
+        _fail(cl, run_id, f"cannot start {command[0]}: {exc}")
+        raise CannotRun(Problem("command-failed", f"cannot start the command {command[0]!r}: {exc.strerror}", "/code/command_template")) from None
+    except subprocess.TimeoutExpired:
+        _fail(cl, run_id, "timed out")
+        raise CannotRun(Problem("command-failed", f"the command did not finish within {timeout} s", "/code/command_template")) from None
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr[-4000:])
+        _fail(cl, run_id, f"exit code {proc.returncode}")
+        raise CannotRun(Problem("command-failed", f"the command failed with exit code {proc.returncode} after {time.monotonic() - started:.0f} s: {_last_line(proc.stderr)} (run {run_id} marked FAILED)", "/code/command_template"))
+
+
+def _fail(client: Any, run_id: str, why: str) -> None:
+    try:
+        client.set_tag(run_id, TAG_REPRODUCE_ERROR, why)
+        client.set_terminated(run_id, "FAILED")
+    except Exception:  # noqa: BLE001 - best effort; the error itself is reported
+        pass
+
+
+def render_text(r: Reproduction) -> str:
+    """The verdict table, then one summary line."""
+    rows = [("metric", "original", "reproduced", "difference", "tolerance", "verdict")]
+    for v in r.metrics:
+        rows.append((v.metric, _num(v.original), _num(v.reproduced), _num(v.difference), v.tolerance, v.verdict.upper()))
+    widths = [max(len(row[i]) for row in rows) for i in range(6)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    failed = [v.metric for v in r.metrics if v.verdict != "pass"]
+    lines.append(f"reproduced run {r.run_id}: " + ("every metric within tolerance" if not failed else f"{len(failed)} of {len(r.metrics)} metrics not reproduced: {', '.join(failed)}"))
+    return "\n".join(lines) + "\n"
+
+
+def _num(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def render_json(r: Reproduction) -> str:
+    return json.dumps(r.to_dict(), indent=2) + "\n"
+
+
+#: The reproduce reporters, by ``--format``.
+REPORTERS: dict[str, Callable[[Reproduction], str]] = {"text": render_text, "json": render_json}

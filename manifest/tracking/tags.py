@@ -1,0 +1,30 @@
+"""The names this tool reads and writes in MLflow: tags, the capture artifacts, and MLflow's own
+tags that map into manifest fields. One home, so export, import and reproduce agree."""
+
+from __future__ import annotations
+
+#: The run-artifact folder where ``manifest.capture`` logs what MLflow does not record.
+CONTEXT_DIR = "manifest-context"
+CONTEXT_NAME = "context.json"
+DIFF_NAME = "git.diff"
+CONTEXT_FILE = f"{CONTEXT_DIR}/{CONTEXT_NAME}"
+DIFF_FILE = f"{CONTEXT_DIR}/{DIFF_NAME}"
+CONTEXT_VERSION = 1
+
+#: MLflow tags that map into manifest fields (not kept among ``system_tags``).
+MAPPED_TAGS = frozenset({
+    "mlflow.runName", "mlflow.user", "mlflow.source.git.commit", "mlflow.source.git.branch",
+    "mlflow.source.git.repoURL", "mlflow.source.name", "mlflow.source.type", "mlflow.parentRunId",
+    "mlflow.note.content",
+})
+#: Tags this tool sets; export turns the ``derived_from`` ones back into ``provenance.derived_from``.
+LINEAGE_PREFIX = "manifest."
+TAG_DERIVED_ID = "manifest.derived_from.id"
+TAG_DERIVED_SHA256 = "manifest.derived_from.sha256"
+TAG_DERIVED_RELATION = "manifest.derived_from.relation"
+TAG_SOURCE_RUN = "manifest.source.run_id"
+TAG_SOURCE_EXPERIMENT = "manifest.source.experiment"
+TAG_SOURCE_URI = "manifest.source.tracking_uri"
+TAG_IMPORT_ERROR = "manifest.import.error"
+TAG_REPRODUCES = "manifest.reproduces"
+TAG_REPRODUCE_ERROR = "manifest.reproduce.error"

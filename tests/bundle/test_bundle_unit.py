@@ -1,0 +1,176 @@
+"""Fast unit tests of manifest.bundle: results tables, the layout, and checking a hand-made bundle."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from manifest.bundle.checking import check_bundle
+from manifest.bundle.layout import is_bundle_part
+from manifest.bundle.tables import render_latex, render_markdown, results_table
+
+
+def run(name: str, metrics: dict[str, Any], **params: Any) -> dict[str, Any]:
+    return {"name": name, "params": params, "metrics": {k: {"value": v} for k, v in metrics.items()}}
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def test_replicates_grouped_by_seed_params():
+    docs = [
+        run("a", {"acc": 0.9}, lr=0.1, seed=1, const="x"),
+        run("b", {"acc": 0.8}, lr=0.1, seed=2, const="x"),
+        run("c", {"acc": 0.5}, lr=0.2, seed=1, const="x"),
+        run("d", {"acc": 0.7}, lr=0.2, seed=2, const="x"),
+        run("e", {"acc": 0.6}, lr=0.2, seed=3, const="x"),
+    ]
+    table = results_table(docs, ["acc", "loss"])
+    assert table == {
+        "param_columns": ["lr"],
+        "seed_params": ["seed"],
+        "metrics": ["acc", "loss"],
+        "rows": [
+            {"run": "a (+1 replicate)", "params": {"lr": "0.1"}, "metrics": {"acc": "0.85 ± 0.071 (n=2)", "loss": "—"}, "n": 2},
+            {"run": "c (+2 replicates)", "params": {"lr": "0.2"}, "metrics": {"acc": "0.6 ± 0.1 (n=3)", "loss": "—"}, "n": 3},
+        ],
+    }
+
+
+def test_seed_like_names_and_runs_without_seeds():
+    docs = [run("a", {"acc": 0.5}, random_state=0, **{"model.rng_seed": 1}), run("b", {"acc": 0.25}, random_state=1, **{"model.rng_seed": 1})]
+    table = results_table(docs, ["acc"])
+    assert table["param_columns"] == [] and table["seed_params"] == ["random_state"]
+    assert table["rows"] == [{"run": "a (+1 replicate)", "params": {}, "metrics": {"acc": "0.375 ± 0.18 (n=2)"}, "n": 2}]
+
+
+def test_a_single_non_finite_value_is_shown():
+    table = results_table([run("a", {"acc": "NaN", "top": "Infinity"}, lr=1), run("b", {"acc": 1, "top": 2}, lr=2)], ["acc", "top"])
+    assert [r["metrics"] for r in table["rows"]] == [{"acc": "nan", "top": "inf"}, {"acc": "1", "top": "2"}]
+
+
+def test_replicates_with_a_non_finite_metric_do_not_crash():
+    docs = [run("a", {"acc": "NaN"}, seed=1), run("b", {"acc": 0.25}, seed=2)]
+    assert results_table(docs, ["acc"])["rows"] == [{"run": "a (+1 replicate)", "params": {}, "metrics": {"acc": "nan ± nan (n=2)"}, "n": 2}]
+    no_seed = results_table([run("x", {"acc": 0.123456}, lr=1), run("y", {"acc": 1}, lr=2)], ["acc"])
+    assert [(r["run"], r["params"], r["metrics"]) for r in no_seed["rows"]] == [("x", {"lr": "1"}, {"acc": "0.1235"}), ("y", {"lr": "2"}, {"acc": "1"})]
+
+
+def test_render_markdown_escapes_pipes():
+    table = results_table([run("a|b", {"acc": 0.5}, opt="x|y", seed=1), run("c", {"acc": 0.75}, opt="z", seed=2)], ["acc"])
+    assert render_markdown(table) == (
+        "| run | opt | acc |\n"
+        "|---|---|---|\n"
+        "| a\\|b | x\\|y | 0.5 |\n"
+        "| c | z | 0.75 |\n"
+        "\n"
+        "Runs that differ only in seed are replicates: mean ± sample standard deviation over n runs.\n"
+    )
+    assert render_markdown(results_table([run("solo", {"acc": 1.0})], ["acc"])) == "| run | acc |\n|---|---|\n| solo | 1 |\n"
+
+
+def test_render_latex_escapes():
+    table = results_table([run("a_b & c", {"val%": 0.5}, seed=1, **{"lr$": "~^#{}\\"}), run("r2", {"val%": 0.5}, seed=2, **{"lr$": "~^#{}\\"})], ["val%"])
+    assert render_latex(table) == (
+        "% requires \\usepackage{booktabs}\n"
+        "\\begin{tabular}{lr}\n"
+        "\\toprule\n"
+        "run & val\\% \\\\\n"
+        "\\midrule\n"
+        "a\\_b \\& c (+1 replicate) & 0.5 $\\pm$ 0 (n=2) \\\\\n"
+        "\\bottomrule\n"
+        "\\end{tabular}\n"
+    )
+    other = results_table([run("x", {"m": 1}, **{"lr$": "~^#{}\\"}), run("y", {"m": 2}, **{"lr$": "a"})], ["m"])
+    assert render_latex(other).splitlines()[3:6] == ["run & lr\\$ & m \\\\", "\\midrule", "x & \\textasciitilde{}\\textasciicircum{}\\#\\{\\}\\textbackslash{} & 1 \\\\"]
+
+
+# --------------------------------------------------------------------------- layout
+
+
+@pytest.mark.parametrize(("rel", "part"), [
+    ("index.json", True), ("SHA256SUMS", True), ("README.md", True), ("results.md", True), ("results.tex", True),
+    ("plots/loss.png", True), ("manifests/run.yaml", True),
+    ("notes.txt", False), ("sub/index.json", False), ("plots", False), ("manifests", False), ("results.csv", False),
+])
+def test_is_bundle_part(rel, part):
+    assert is_bundle_part(rel) is part
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def bundle(tmp_path: Path) -> Path:
+    """A bundle written by hand: a manifest, an index with its digest, a README, SHA256SUMS over all."""
+    d = tmp_path / "paper"
+    (d / "manifests").mkdir(parents=True)
+    manifest = b'spec_version: "1.0"\nname: r\n'
+    (d / "manifests" / "r.yaml").write_bytes(manifest)
+    (d / "README.md").write_bytes(b"# bundle\n")
+    (d / "index.json").write_text(json.dumps({"bundle_version": 1, "manifests": [{"path": "manifests/r.yaml", "sha256": sha(manifest)}]}))
+    lines = [f"{sha((d / rel).read_bytes())}  {rel}" for rel in ("README.md", "index.json", "manifests/r.yaml")]
+    (d / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+    return d
+
+
+def codes(d: Path) -> list[tuple[str, str | None]]:
+    return [(p.code, p.file) for p in check_bundle(d)]
+
+
+def test_intact_bundle(bundle: Path):
+    assert check_bundle(bundle) == []
+
+
+def test_missing_file(bundle: Path):
+    (bundle / "README.md").unlink()
+    assert codes(bundle) == [("bundle-file-missing", str(bundle / "README.md"))]
+
+
+def test_changed_byte(bundle: Path):
+    (bundle / "README.md").write_bytes(b"# bundlE\n")
+    problems = check_bundle(bundle)
+    assert [(p.code, p.file) for p in problems] == [("bundle-checksum-mismatch", str(bundle / "README.md"))]
+    assert problems[0].message == f"README.md: sha256 is {sha(b'# bundlE' + bytes([10]))}, SHA256SUMS says {sha(b'# bundle' + bytes([10]))}"
+
+
+def test_changed_manifest_is_a_checksum_and_an_index_problem(bundle: Path):
+    (bundle / "manifests" / "r.yaml").write_bytes(b'spec_version: "1.0"\nname: R\n')
+    assert codes(bundle) == [("bundle-checksum-mismatch", str(bundle / "manifests" / "r.yaml")), ("bundle-index-mismatch", str(bundle / "manifests" / "r.yaml"))]
+
+
+def test_unlisted_file(bundle: Path):
+    (bundle / "plots").mkdir()
+    (bundle / "plots" / "extra.png").write_bytes(b"\x89PNG")
+    problems = check_bundle(bundle)
+    assert [(p.code, p.message) for p in problems] == [("bundle-file-unlisted", "plots/extra.png is not covered by SHA256SUMS")]
+
+
+def test_bad_sums_line(bundle: Path):
+    sums = bundle / "SHA256SUMS"
+    sums.write_text(sums.read_text() + "not a checksum line\n")
+    problems = check_bundle(bundle)
+    assert [(p.code, p.line, p.column, p.message) for p in problems] == [("bundle-sums-syntax", 4, 1, "line 4 is not '<sha256>  <path>'")]
+
+
+def test_missing_sums_and_index(bundle: Path):
+    (bundle / "SHA256SUMS").unlink()
+    (bundle / "index.json").write_text("{}")
+    assert codes(bundle) == [("bundle-sums-missing", str(bundle / "SHA256SUMS")), ("bundle-index-missing", str(bundle / "index.json"))]
+
+
+def test_manifest_listed_in_the_index_but_missing(bundle: Path):
+    index = json.loads((bundle / "index.json").read_text())
+    index["manifests"].append({"path": "manifests/gone.yaml", "sha256": "0" * 64})
+    (bundle / "index.json").write_text(json.dumps(index))
+    lines = [f"{sha((bundle / rel).read_bytes())}  {rel}" for rel in ("README.md", "index.json", "manifests/r.yaml")]
+    (bundle / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+    assert codes(bundle) == [("bundle-manifest-missing", str(bundle / "manifests" / "gone.yaml"))]

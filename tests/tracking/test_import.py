@@ -1,0 +1,357 @@
+"""`manifest import`: faithful, atomic, idempotent and safe, on real MLflow stores."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.mlflow_env import free_port, start_server, tracking
+from support.mlflow_runs import LONG_PARAM, fluent_run, grid_search_runs, run_script, script_repo
+from support.paths import EXAMPLE
+from support.roundtrip import comparable
+
+from manifest.core.digests import file_digest
+from manifest.document.reader import load_path
+from manifest.document.writer import dumps_yaml
+
+pytestmark = pytest.mark.e2e
+
+BIN = Path(sys.executable).parent / "manifest"
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=dict(os.environ, **(env or {})), timeout=timeout)
+
+
+def export(uri: str, run_id: str, out: Path, *extra: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    out.parent.mkdir(parents=True, exist_ok=True)  # -o FILE needs its directory (a missing one is a usage error)
+    r = run_cli("export", run_id, "--tracking-uri", uri, "-o", str(out), "--with-models", "--with-artifacts", *extra, env=env)
+    assert r.returncode == 0, r.stderr
+    return load_path(out).data
+
+
+def do_import(uri: str, *args: str, env: dict[str, str] | None = None) -> str:
+    r = run_cli("import", "--tracking-uri", uri, *args, env=env)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines and all(len(x) == 32 for x in lines), r.stdout  # run ids only on standard output
+    return lines[-1]
+
+
+def roundtrip(uri: str, run_id: str, tmp: Path, target: str | None = None, env: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, Any], str]:
+    first = export(uri, run_id, tmp / "a" / "m.yaml", env=env)
+    new = do_import(target or uri, str(tmp / "a" / "m.yaml"), "--experiment", f"imported-{uuid.uuid4().hex[:6]}", env=env)
+    second = export(target or uri, new, tmp / "b" / "m.yaml", env=env)
+    return first, second, new
+
+
+def test_round_trip_fluent_run_sqlite(sqlite_uri, tmp_path):
+    import mlflow
+
+    with tracking(sqlite_uri):
+        info = fluent_run("rt")
+        first, second, new = roundtrip(sqlite_uri, info["run_id"], tmp_path)
+        assert comparable(second) == comparable(first)
+        client = mlflow.MlflowClient(sqlite_uri)
+        run = client.get_run(new)
+        src = client.get_run(info["run_id"])
+        # fidelity where MLflow shows it directly
+        assert (run.info.start_time, run.info.end_time, run.info.status, run.info.user_id) == (src.info.start_time, src.info.end_time, src.info.status, src.info.user_id)
+        assert run.data.params == src.data.params and run.data.params["long"] == LONG_PARAM
+        assert run.info.run_name == src.info.run_name
+        # lineage, the manifest and the environment as artifacts
+        assert run.data.tags["manifest.derived_from.id"] == first["id"] and run.data.tags["manifest.source.run_id"] == info["run_id"]
+        names = {a.path for a in client.list_artifacts(new, "manifest-context")}
+        assert {"manifest-context/manifest.yaml", "manifest-context/context.json", "manifest-context/requirements.txt", "manifest-context/python_env.yaml"} <= names
+        # the recreated model loads, and MLmodel names the new ids
+        (model,) = second["models"]
+        info_new = mlflow.models.get_model_info(f"models:/{model['id']}")
+        assert info_new.run_id == new and info_new.model_id == model["id"]
+        loaded = mlflow.sklearn.load_model(f"models:/{model['id']}")
+        assert loaded.n_estimators == 5
+
+
+def test_round_trip_fluent_run_server(mlflow_server, tmp_path):
+    with tracking(mlflow_server.uri):
+        info = fluent_run("rt-server", register_as=None)
+        first, second, _ = roundtrip(mlflow_server.uri, info["run_id"], tmp_path)
+        assert comparable(second) == comparable(first)
+
+
+def test_round_trip_sqlite_to_server_with_basic_auth(sqlite_uri, auth_server, tmp_path):
+    with tracking(sqlite_uri):
+        info = fluent_run("rt-auth", register_as=None)
+    env = {"MLFLOW_TRACKING_USERNAME": auth_server.username, "MLFLOW_TRACKING_PASSWORD": auth_server.password}
+    first, second, _ = roundtrip(sqlite_uri, info["run_id"], tmp_path, target=auth_server.uri, env=env)
+    assert comparable(second) == comparable(first)
+    r = run_cli("import", "--tracking-uri", auth_server.uri, str(tmp_path / "a" / "m.yaml"), "--experiment", "x", env={**env, "MLFLOW_TRACKING_PASSWORD": "wrong"})
+    assert r.returncode == 3 and "refused the credentials" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_round_trip_grid_search_tree(sqlite_uri, tmp_path):
+    """Importing a directory of a parent and its children keeps the tree."""
+    import mlflow
+
+    with tracking(sqlite_uri):
+        grid_search_runs("grid-rt")
+    r = run_cli("export", "--tracking-uri", sqlite_uri, "--experiment", "grid-rt", "-o", str(tmp_path / "grid"), "--with-artifacts", "--with-models")
+    assert r.returncode == 0, r.stderr
+    r = run_cli("import", "--tracking-uri", sqlite_uri, str(tmp_path / "grid"), "--experiment", "grid-copy")
+    assert r.returncode == 0, r.stderr
+    new_ids = r.stdout.split()
+    assert len(new_ids) == 4
+    client = mlflow.MlflowClient(sqlite_uri)
+    runs = [client.get_run(i) for i in new_ids]
+    parents = [x for x in runs if "mlflow.parentRunId" not in x.data.tags]
+    assert len(parents) == 1
+    children = [x for x in runs if x.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
+    assert len(children) == 3
+    r = run_cli("export", "--tracking-uri", sqlite_uri, "--experiment", "grid-copy", "-o", str(tmp_path / "grid2"))
+    assert r.returncode == 0, r.stderr
+    a = sorted((comparable(load_path(p).data) for p in (tmp_path / "grid").glob("*.yaml")), key=lambda d: json.dumps(d, sort_keys=True))
+    b = sorted((comparable(load_path(p).data) for p in (tmp_path / "grid2").glob("*.yaml")), key=lambda d: json.dumps(d, sort_keys=True))
+    assert a == b
+
+
+def test_round_trip_captured_script_run(sqlite_uri, tmp_path):
+    repo = script_repo(tmp_path)
+    run_id = run_script(repo, {"MLFLOW_TRACKING_URI": sqlite_uri}, "--n-estimators", "7")
+    first, second, _ = roundtrip(sqlite_uri, run_id, tmp_path)
+    assert comparable(second) == comparable(first)
+    assert second["code"]["dirty"] is True and second["code"]["diff"]["digest"] == first["code"]["diff"]["digest"]
+    assert second["environment"] == first["environment"]
+
+
+def test_round_trip_100k_points_and_special_values(sqlite_uri, tmp_path):
+    import mlflow
+    from mlflow.entities import Metric
+
+    with tracking(sqlite_uri):
+        client = mlflow.MlflowClient(sqlite_uri)
+        exp = client.create_experiment("big")
+        run = client.create_run(exp, start_time=1_700_000_000_000 - 5_000, run_name="ünïcode ✓ run", tags={"mlflow.user": "ada"})
+        rid = run.info.run_id
+        base = 1_700_000_000_000
+        pts = [Metric("loss", (i % 1000) / 1000 if i % 5000 else float("nan"), base + i, i) for i in range(100_000)]
+        client.log_batch(rid, metrics=pts[:50_000])
+        client.log_batch(rid, metrics=pts[50_000:])
+        client.log_param(rid, "p", "0.10")
+        client.set_terminated(rid, "KILLED", end_time=base + 123_456)
+    first, second, _ = roundtrip(sqlite_uri, rid, tmp_path)
+    assert first["metrics"]["loss"]["history_file"]["points"] == 100_000
+    assert comparable(second) == comparable(first)
+    assert second["run"]["status"] == "KILLED" and second["run"]["end_time"] == "2023-11-14T22:15:23.456Z"
+
+
+def test_run_without_models_or_datasets(sqlite_uri, tmp_path):
+    import mlflow
+
+    with tracking(sqlite_uri):
+        mlflow.set_experiment("plain")
+        with mlflow.start_run() as run:
+            mlflow.log_metric("m", 1.5)
+    first, second, _ = roundtrip(sqlite_uri, run.info.run_id, tmp_path)
+    assert comparable(second) == comparable(first)
+
+
+# --------------------------------------------------------------------------- idempotent, safe, atomic
+
+
+def _simple_manifest(tmp_path: Path, sqlite_uri: str) -> Path:
+    import mlflow
+
+    with tracking(sqlite_uri):
+        mlflow.set_experiment("simple")
+        with mlflow.start_run() as run:
+            mlflow.log_param("a", 1)
+            mlflow.log_text("hello", "notes/readme.txt")
+    out = tmp_path / "bundle" / "m.yaml"
+    export(sqlite_uri, run.info.run_id, out)
+    return out
+
+
+def test_reimport_refuses_unless_allowed(sqlite_uri, tmp_path):
+    m = _simple_manifest(tmp_path, sqlite_uri)
+    first = do_import(sqlite_uri, str(m), "--experiment", "dup")
+    r = run_cli("import", "--tracking-uri", sqlite_uri, str(m), "--experiment", "dup")
+    assert r.returncode == 5 and first in r.stderr and "--allow-duplicate" in r.stderr and r.stdout == ""
+    second = do_import(sqlite_uri, str(m), "--experiment", "dup", "--allow-duplicate")
+    assert second != first
+    assert do_import(sqlite_uri, str(m), "--experiment", "another")  # another experiment is fine
+
+
+def _count_runs(uri: str) -> int:
+    import mlflow
+    from mlflow.entities import ViewType
+
+    client = mlflow.MlflowClient(uri)
+    return sum(len(client.search_runs([e.experiment_id], run_view_type=ViewType.ALL)) for e in client.search_experiments(view_type=ViewType.ALL))
+
+
+@pytest.mark.parametrize("case", ["dotdot", "absolute", "symlink", "size", "digest", "missing-sidecar", "unknown-version"])
+def test_unsafe_or_altered_bundles_are_refused_before_anything_is_written(sqlite_uri, tmp_path, case):
+    m = _simple_manifest(tmp_path, sqlite_uri)
+    data = load_path(m).data
+    art = data["artifacts"][0]
+    outside = tmp_path / "outside.txt"
+    outside.write_text("hello")
+    expect = 1
+    if case == "dotdot":
+        art["local_path"] = "../outside.txt"
+    elif case == "absolute":
+        art["local_path"] = str(outside)
+    elif case == "symlink":
+        (m.parent / "artifacts" / "notes" / "readme.txt").unlink()
+        (m.parent / "artifacts" / "notes" / "readme.txt").symlink_to(outside)
+    elif case == "size":
+        (m.parent / "artifacts" / "notes" / "readme.txt").write_text("hello!")
+        expect = 6
+    elif case == "digest":
+        (m.parent / "artifacts" / "notes" / "readme.txt").write_text("HELLO")
+        expect = 6
+    elif case == "missing-sidecar":
+        data["metrics"] = {"loss": {"value": 1.0, "step": 1, "history_file": {"path": "m.history/loss.json", "size": 10, "digest": {"sha256": "0" * 64}, "points": 2}}}
+        expect = 6
+    elif case == "unknown-version":
+        data["spec_version"] = "9.0"
+    if case != "symlink":
+        m.write_text(dumps_yaml(data))
+    before = _count_runs(sqlite_uri)
+    r = run_cli("import", "--tracking-uri", sqlite_uri, str(m), "--experiment", f"safe-{case}")
+    assert r.returncode == expect, (r.returncode, r.stderr)
+    assert "Traceback" not in r.stderr and r.stdout == ""
+    assert _count_runs(sqlite_uri) == before
+    if case == "symlink":
+        assert "outside the manifest's directory" in r.stderr
+    if case == "unknown-version":
+        assert "knows 1.0" in r.stderr
+
+
+def test_deleted_experiment_and_unreachable_server(sqlite_uri, tmp_path):
+    import mlflow
+
+    m = _simple_manifest(tmp_path, sqlite_uri)
+    with tracking(sqlite_uri):
+        client = mlflow.MlflowClient(sqlite_uri)
+        client.delete_experiment(client.create_experiment("gone"))
+    r = run_cli("import", "--tracking-uri", sqlite_uri, str(m), "--experiment", "gone")
+    assert r.returncode == 4 and "is deleted" in r.stderr
+    r = run_cli("import", "--tracking-uri", f"http://bob:pw123@127.0.0.1:{free_port()}", str(m))
+    assert r.returncode == 3 and "cannot reach" in r.stderr and "pw123" not in r.stderr
+
+
+def test_server_stopping_part_way_leaves_no_finished_run(tmp_path):
+    """Kill the server while the import logs 100,000 points; the run must not look finished."""
+    import mlflow
+    from mlflow.entities import ViewType
+
+    root = tmp_path / "srv"
+    server = start_server(root)
+    try:
+        cols = {"step": list(range(100_000)), "timestamp": [1_700_000_000_000 + i for i in range(100_000)], "value": [i / 7 for i in range(100_000)]}
+        from manifest.document.writer import dumps_history
+
+        bundle = tmp_path / "bundle"
+        (bundle / "h").mkdir(parents=True)
+        body = dumps_history(cols)
+        (bundle / "h" / "loss.json").write_bytes(body)
+        size, digest = file_digest(bundle / "h" / "loss.json")
+        doc = {
+            "spec_version": "1.0", "id": "urn:uuid:" + str(uuid.uuid4()), "name": "doomed",
+            "provenance": {"created_at": "2026-01-01T00:00:00.000Z", "created_by": {"name": "t", "version": "0"}},
+            "run": {"status": "FINISHED", "start_time": "2026-01-01T00:00:00.000Z", "end_time": "2026-01-01T01:00:00.000Z"},
+            "metrics": {"loss": {"value": cols["value"][-1], "step": 99_999, "timestamp": cols["timestamp"][-1], "history_file": {"path": "h/loss.json", "size": size, "digest": digest, "points": 100_000}}},
+        }
+        (bundle / "m.yaml").write_text(dumps_yaml(doc))
+        proc = subprocess.Popen([str(BIN), "import", "--tracking-uri", server.uri, str(bundle / "m.yaml"), "--experiment", "doomed"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        client = mlflow.MlflowClient(server.uri)
+        deadline = time.monotonic() + 120
+        started = False
+        while time.monotonic() < deadline and not started:  # wait until the run exists and points are arriving
+            exp = client.get_experiment_by_name("doomed")
+            if exp:
+                runs = client.search_runs([exp.experiment_id], run_view_type=ViewType.ALL)
+                started = bool(runs) and bool(client.get_metric_history(runs[0].info.run_id, "loss"))
+            time.sleep(0.2)
+        assert started, proc.communicate(timeout=60)
+        server.stop()
+        out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 3, err
+        assert "Traceback" not in err and out == ""
+        assert "could not be cleaned up" in err  # the store is down: the run can be neither marked nor deleted
+        server = start_server(root, port=server.port)
+        client = mlflow.MlflowClient(server.uri)
+        exp = client.get_experiment_by_name("doomed")
+        (run,) = client.search_runs([exp.experiment_id], run_view_type=ViewType.ALL)
+        assert run.info.status == "RUNNING"
+        assert run.info.run_id in err
+    finally:
+        server.stop()
+
+
+def test_invalid_manifest_never_touches_the_store(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('spec_version: "1.0"\nid: x\n')
+    uri = f"sqlite:///{tmp_path}/never.db"
+    r = run_cli("import", "--tracking-uri", uri, str(bad))
+    assert r.returncode == 1 and "missing required property" in r.stderr
+    assert not (tmp_path / "never.db").exists()
+
+
+def test_package_name_that_is_not_a_pin_is_refused_before_the_store(tmp_path):
+    """requirements.txt is written from environment.packages: a name carrying a pip option is refused."""
+    data = load_path(str(EXAMPLE)).data
+    data["environment"]["packages"]["--index-url=https://evil.example/simple"] = "1.0"
+    path = tmp_path / "m.yaml"
+    path.write_text(dumps_yaml(data), encoding="utf-8")
+    assert run_cli("validate", str(path)).returncode == 0  # the schema allows any name
+    uri = f"sqlite:///{tmp_path}/never.db"
+    r = run_cli("import", "--tracking-uri", uri, str(path))
+    assert r.returncode == 1 and "--index-url=https://evil.example/simple" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "never.db").exists()
+
+
+@pytest.mark.parametrize("store", ["sqlite", "server"])
+def test_written_points_match_what_log_batch_stores(store, request, tmp_path):
+    """Our writes (one transaction on SQL stores; log-batch requests built from the points on a
+    server) keep MLflow's values, de-duplication and latest, as ``MlflowClient.log_batch`` does."""
+    import math
+
+    import mlflow
+    from mlflow.entities import Metric
+
+    uri = request.getfixturevalue("sqlite_uri") if store == "sqlite" else request.getfixturevalue("mlflow_server").uri
+    with tracking(uri):
+        client = mlflow.MlflowClient(uri)
+        exp = client.create_experiment(f"ties-{uuid.uuid4().hex[:8]}")
+        rid = client.create_run(exp, start_time=1_000).info.run_id
+        t = 1_700_000_000_000
+        pts = [
+            Metric("tie", 1.0, t, 5), Metric("tie", 3.0, t, 5), Metric("tie", 2.0, t, 5),  # equal step and time: the largest value is latest
+            Metric("nan", 0.5, t, 1), Metric("nan", float("nan"), t + 1, 2),
+            Metric("inf", float("inf"), t, 0), Metric("inf", float("-inf"), t + 1, 0),
+            Metric("dup", 1.0, t, 0), Metric("dup", 1.0, t, 0), Metric("dup", 0.5, t, 1),
+            Metric("back", 9.0, t + 10, 3), Metric("back", 1.0, t, 7),  # a later step logged earlier
+        ]
+        client.log_batch(rid, metrics=pts)
+        client.set_terminated(rid, end_time=2_000)
+        first, second, new = roundtrip(uri, rid, tmp_path)
+        assert comparable(second) == comparable(first)
+        a, b = client.get_run(rid).data.metrics, client.get_run(new).data.metrics
+        assert a.keys() == b.keys()
+        for k in a:
+            assert a[k] == b[k] or (math.isnan(a[k]) and math.isnan(b[k])), k
+
+        def points(run_id: str, key: str) -> list[tuple]:
+            return sorted((p.step, p.timestamp, "nan" if math.isnan(p.value) else p.value) for p in client.get_metric_history(run_id, key))
+
+        for k in a:
+            assert points(rid, k) == points(new, k), k
+        assert len(points(new, "dup")) == 2

@@ -1,0 +1,138 @@
+"""`manifest verify` and `manifest reproduce`, shown on the reference example."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from support.iris_env import Iris, make_iris
+from support.mlflow_runs import git
+
+from manifest.document.reader import load_path
+from manifest.document.writer import dumps_yaml
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def iris(tmp_path_factory: pytest.TempPathFactory) -> tuple[Iris, Path]:
+    env = make_iris(tmp_path_factory.mktemp("iris"))
+    run_id = env.train()
+    out = env.home / "exported" / "m.yaml"
+    out.parent.mkdir()
+    r = env.manifest("export", run_id, "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    return env, out
+
+
+def test_recorded_code_points_at_the_checkout(iris):
+    env, out = iris
+    code = load_path(out).data["code"]
+    assert code["dirty"] is False and code["working_directory"] == "examples/iris" and code["entry_point"] == "train.py"
+    assert code["command"] == ["python", "train.py"]
+    assert code["commit"] == git(env.repo, "rev-parse", "HEAD")
+
+
+def test_verify_passes_on_the_untouched_checkout(iris):
+    env, out = iris
+    r = env.manifest("verify", str(out), "--repo", str(env.repo))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"^PASS\s+data\s+iris: ", r.stdout, re.M) and "FAIL" not in r.stdout, r.stdout
+
+
+def test_verify_fails_naming_an_altered_data_file(iris, tmp_path):
+    env, out = iris
+    data = env.workdir / "data" / "iris.csv"
+    original = data.read_bytes()
+    try:
+        data.write_bytes(original[:100] + (b"9" if original[100:101] != b"9" else b"8") + original[101:])
+        r = env.manifest("verify", str(out), "--repo", str(env.repo), "--format", "json")
+        assert r.returncode == 1
+        items = json.loads(r.stdout)["items"]
+        failed = [i for i in items if i["verdict"] == "fail"]
+        assert any(i["category"] == "data" and i["subject"] == "iris" for i in failed), failed
+        text = env.manifest("verify", str(out), "--repo", str(env.repo)).stdout
+        assert re.search(r"^FAIL\s+data\s+iris: ", text, re.M), text
+    finally:
+        data.write_bytes(original)
+
+
+def test_reproduce_passes(iris, tmp_path):
+    env, out = iris
+    r = env.manifest("reproduce", str(out), "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--format", "json")
+    assert r.returncode == 0, r.stderr[-3000:]
+    report = json.loads(r.stdout)
+    assert report["ok"] is True
+    assert {m["metric"]: m["verdict"] for m in report["metrics"]} == {"accuracy": "pass", "accuracy_by_trees": "pass", "f1_macro": "pass"}
+    import mlflow
+
+    new = mlflow.MlflowClient(env.uri).get_run(report["run_id"])
+    assert new.data.tags["manifest.derived_from.relation"] == "reproduced"
+    assert new.data.tags["manifest.derived_from.id"] == load_path(out).data["id"]
+
+
+def test_reproduce_fails_naming_the_metric_that_moved(iris, tmp_path):
+    env, out = iris
+    data = load_path(out).data
+    data["params"]["test_size"] = 0.5
+    copy = tmp_path / "changed.yaml"
+    copy.write_text(dumps_yaml(data))
+    r = env.manifest("reproduce", str(copy), "--repo", str(env.repo), "--workdir", str(tmp_path / "work"))
+    assert r.returncode == 1, r.stderr[-2000:]
+    lines = r.stdout.splitlines()
+    acc = next(ln for ln in lines if ln.startswith("accuracy "))
+    assert acc.split()[-1] == "FAIL" and "0.98666" in acc
+    assert "not reproduced: accuracy" in lines[-1]
+
+
+def test_tolerance_lets_a_small_difference_pass(iris, tmp_path):
+    env, out = iris
+    data = load_path(out).data
+    data["params"]["test_size"] = 0.5
+    for name in ("accuracy", "f1_macro", "accuracy_by_trees"):
+        data["metrics"][name]["tolerance"] = {"absolute": 0.05}
+    copy = tmp_path / "tolerant.yaml"
+    copy.write_text(dumps_yaml(data))
+    r = env.manifest("reproduce", str(copy), "--repo", str(env.repo), "--workdir", str(tmp_path / "work"))
+    assert r.returncode == 0, r.stdout + r.stderr[-2000:]
+    assert "abs 0.05" in r.stdout
+
+
+@pytest.mark.parametrize("case", ["no-git", "unknown-commit", "entry-point-fails", "metric-missing", "dirty-without-diff"])
+def test_failure_modes(iris, tmp_path, case):
+    env, out = iris
+    data = load_path(out).data
+    repo = env.repo
+    expect = 7
+    if case == "no-git":
+        repo = tmp_path / "plain"
+        repo.mkdir()
+        data["code"].pop("repository", None)
+    elif case == "unknown-commit":
+        data["code"]["commit"] = "0" * 40
+    elif case == "entry-point-fails":
+        data["code"]["command_template"] = ["python", "does_not_exist.py"]
+    elif case == "metric-missing":
+        data["metrics"]["recall"] = {"value": 0.9}
+        expect = 1
+    elif case == "dirty-without-diff":
+        data["code"]["dirty"] = True
+        data["code"]["diff_digest"] = {"sha256": "0" * 64}
+    copy = tmp_path / "m.yaml"
+    copy.write_text(dumps_yaml(data))
+    r = env.manifest("reproduce", str(copy), "--repo", str(repo), "--workdir", str(tmp_path / "work"))
+    assert r.returncode == expect, (r.returncode, r.stdout, r.stderr[-2000:])
+    assert "Traceback" not in r.stderr
+    message = r.stderr.strip().splitlines()[-1] if expect == 7 else r.stdout
+    needle = {"no-git": "is not a git repository", "unknown-commit": "is not in the repository", "entry-point-fails": "failed with exit code",
+              "metric-missing": "recall", "dirty-without-diff": "uncommitted changes"}[case]
+    assert needle in message, message
+
+
+def test_env_writes_an_installable_environment(iris, tmp_path):
+    env, out = iris
+    r = env.manifest("env", str(out), "--format", "requirements")
+    assert r.returncode == 0, r.stderr
+    assert "scikit-learn==" in r.stdout and "mlflow==" in r.stdout
