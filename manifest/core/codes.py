@@ -175,6 +175,7 @@ _register(
     ("checkout-failed", "the commit could not be checked out"),
     ("diff-does-not-apply", "the recorded diff does not apply to the commit"),
     ("command-failed", "the re-run command could not start, timed out or failed"),
+    ("not-confirmed", "the re-run command was shown but not confirmed, so nothing ran"),
 )
 _register(
     "A", "error",
@@ -188,4 +189,6 @@ _register(
     ("missing-file", "a file the manifest brings along is missing"),
     ("size-mismatch", "a file the manifest brings along has another size"),
     ("digest-mismatch", "a file the manifest brings along has another digest"),
+    ("not-a-regular-file", "a symbolic link, FIFO, device or socket where import needs a regular file"),
+    ("unlisted-file", "a file in a model's folder that the model's files do not list"),
 )

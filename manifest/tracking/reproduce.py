@@ -10,6 +10,11 @@
    manifest's id and digest (``manifest.derived_from.*``, relation ``reproduced``).
 3. Compare every recorded metric with the new run's value: within the metric's tolerance
    (|new - recorded| <= max(absolute, relative * |recorded|)), or exactly when none is given.
+
+What it trusts (spec 18): the command comes from the manifest, so it is shown first (a
+:class:`Plan`: argv, working directory, repository, environment names) and run only when the
+caller's ``confirm`` says yes; it runs without a shell, inside the checkout, with an environment
+reduced to :data:`ENV_ALLOWLIST`, the tracking variables and what the caller passes on.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from ..core.digests import file_digest
 from ..core.problems import CannotRun, Problem
 from ..core.reals import to_float
 from ..core.templates import fill_template, template_fields
+from ..core.text import one_line
+from ..core.uris import mask_uri
 from ..document.canonical import manifest_digest
 from ..document.reader import Document
 from ..machine.git import GitFailed, apply_diff, checkout, clone, has_commit, toplevel
@@ -38,6 +45,38 @@ from .importing.run import experiment_for
 from .store import client as make_client
 from .store import mlflow_errors, resolve_tracking_uri
 from .tags import TAG_DERIVED_ID, TAG_DERIVED_RELATION, TAG_DERIVED_SHA256, TAG_REPRODUCE_ERROR, TAG_REPRODUCES, TAG_SOURCE_RUN
+
+#: Variables the re-run command gets from this environment (when set): what a Python training
+#: script needs to start and to behave as recorded, and no credentials. ``LC_*`` too.
+ENV_ALLOWLIST = (
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
+    "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONHASHSEED", "PYTHONIOENCODING", "MPLBACKEND", "MPLCONFIGDIR",
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+    "CUDA_VISIBLE_DEVICES", "CUBLAS_WORKSPACE_CONFIG", "TF_DETERMINISTIC_OPS", "TF_CUDNN_DETERMINISTIC",
+    "MLFLOW_DISABLE_TELEMETRY", "DO_NOT_TRACK", "GIT_CEILING_DIRECTORIES",
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a reproduction will run, shown before it runs."""
+
+    argv: list[str]
+    working_directory: str  # relative to the checkout root
+    repository: str
+    commit: str
+    applies_diff: bool
+    env_names: list[str]
+
+    def describe(self) -> list[str]:
+        wd = self.working_directory or "."
+        diff = " with the recorded uncommitted changes" if self.applies_diff else ""
+        return [
+            f"reproduce: repository {one_line(self.repository)} at {self.commit}{diff}",
+            f"reproduce: working directory <checkout>/{one_line(wd)}",
+            f"reproduce: command {one_line(json.dumps(self.argv))} (run without a shell)",
+            f"reproduce: environment {', '.join(self.env_names)} (nothing else; --pass-env NAME adds a variable)",
+        ]
 
 
 @dataclass
@@ -74,6 +113,8 @@ def _last_line(text: str) -> str:
 def _source_repository(code: dict[str, Any], commit: str, repo: Path | None) -> str:
     """Where to clone from: the local repository (``repo``, else around the current directory)
     when it holds the commit, else the recorded repository."""
+    if shutil.which("git") is None:
+        raise CannotRun(Problem("no-git", "git is not installed: the code cannot be obtained"))
     cand = repo if repo is not None else Path.cwd()
     top = toplevel(cand) if cand.exists() else None
     if top is not None and has_commit(top, commit):
@@ -90,8 +131,6 @@ def obtain_code(code: dict[str, Any], workdir: Path, repo: Path | None, diff_fil
     commit = code.get("commit")
     if not commit:
         raise CannotRun(Problem("no-commit", "the manifest records no commit: the code cannot be obtained", "/code"))
-    if shutil.which("git") is None:
-        raise CannotRun(Problem("no-git", "git is not installed: the code cannot be obtained"))
     source = _source_repository(code, commit, repo)
     dest = workdir / "checkout"
     if dest.exists():
@@ -134,8 +173,8 @@ def compare_metric(name: str, metric: dict[str, Any], new: float | None) -> Metr
     return MetricVerdict(name, metric["value"], new, diff, tol_text, "pass" if abs(diff) <= allowed else "fail")
 
 
-def reproduce(path: str | Path, *, workdir: Path | None = None, tracking_uri: str | None = None, repo: Path | None = None, timeout: float | None = None, log: Callable[[str], None] = lambda s: None) -> Reproduction:
-    """Re-run the manifest's run from its recorded code and params, and judge every metric."""
+def plan(path: str | Path, *, repo: Path | None = None, pass_env: tuple[str, ...] = ()) -> tuple[Document, Plan, Path | None]:
+    """Read and check the manifest, and say what a reproduction would run; runs nothing."""
     doc = load_valid(path)
     m = doc.data
     code = m.get("code") or {}
@@ -144,25 +183,58 @@ def reproduce(path: str | Path, *, workdir: Path | None = None, tracking_uri: st
         raise CannotRun(Problem("no-command", "the manifest records neither a command nor a command template", "/code"))
     if not m.get("metrics"):
         raise CannotRun(Problem("no-metrics", "the manifest records no metric to compare", "/metrics"))
+    commit = code.get("commit")
+    if not commit:
+        raise CannotRun(Problem("no-commit", "the manifest records no commit: the code cannot be obtained", "/code"))
     diff_file = _diff_file(doc, code)
+    argv = fill_template(list(template), m.get("params") or {})
+    names = sorted([*_passed(pass_env), "MLFLOW_TRACKING_URI", "MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID"])
+    p = Plan(argv, code.get("working_directory") or "", _source_repository(code, commit, repo), commit, bool(code.get("dirty")), names)
+    return doc, p, diff_file
+
+
+def reproduce(
+    path: str | Path,
+    *,
+    workdir: Path | None = None,
+    tracking_uri: str | None = None,
+    repo: Path | None = None,
+    timeout: float | None = None,
+    confirm: Callable[[Plan], bool] = lambda p: False,
+    pass_env: tuple[str, ...] = (),
+    log: Callable[[str], None] = lambda s: None,
+) -> Reproduction:
+    """Re-run the manifest's run from its recorded code and params, and judge every metric.
+
+    The plan is logged first and run only if ``confirm(plan)`` is true (the default says no:
+    running a command from a document is opt-in).
+    """
+    doc, the_plan, diff_file = plan(path, repo=repo, pass_env=pass_env)
+    m = doc.data
+    code = m.get("code") or {}
+    for line in the_plan.describe():
+        log(line)
+    if not confirm(the_plan):
+        raise CannotRun(Problem("not-confirmed", "nothing was run: the command was not confirmed (pass --yes to run it)"))
+    _warn_unused_params(m, code, log)
     own_tmp = workdir is None
     work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="manifest-reproduce-"))
     work.mkdir(parents=True, exist_ok=True)
     try:  # a work directory of our own goes away whatever happens
         checkout_dir = obtain_code(code, work.resolve(), repo, diff_file, log)
-        cwd = checkout_dir / PurePosixPath(code.get("working_directory") or ".")
-        command = fill_template(list(template), m.get("params") or {})
-        _warn_unused_params(m, code, log)
+        cwd = checkout_dir / PurePosixPath(the_plan.working_directory or ".")
+        if not cwd.resolve().is_relative_to(checkout_dir.resolve()):
+            raise CannotRun(Problem("unsafe-path", f"the working directory {the_plan.working_directory!r} resolves outside the checkout", "/code/working_directory"))
         uri = _absolute_sqlite(resolve_tracking_uri(tracking_uri))
         cl = make_client(uri, check=not uri.startswith("sqlite:"))
         run_id, exp_id = _new_run(cl, m, uri)
-        _run_command(cl, run_id, command, cwd, _child_env(uri, run_id, exp_id), timeout, log)
+        _run_command(cl, run_id, the_plan.argv, cwd, _child_env(uri, run_id, exp_id, pass_env), timeout, log)
         with mlflow_errors(uri, "(reading the reproduced run)"):
             new = cl.get_run(run_id)
             if new.info.status == "RUNNING":
                 cl.set_terminated(run_id, "FINISHED")
             values = dict(new.data.metrics)
-        result = Reproduction(run_id, uri, command, str(cwd))
+        result = Reproduction(run_id, mask_uri(uri), the_plan.argv, str(cwd))
         for name, metric in sorted(m["metrics"].items()):
             result.metrics.append(compare_metric(name, metric, values.get(name)))
         return result
@@ -176,6 +248,8 @@ def _diff_file(doc: Document, code: dict[str, Any]) -> Path | None:
     if "diff" not in code or doc.base_dir is None:
         return None
     cand = doc.base_dir / PurePosixPath(code["diff"]["path"])
+    if cand.is_symlink():
+        raise CannotRun(Problem("not-a-regular-file", f"the diff file {cand} is a symbolic link; reproduce applies only a regular file next to the manifest", "/code/diff/path"))
     if not cand.is_file():
         return None
     if file_digest(cand, list(code["diff"]["digest"]))[1] != code["diff"]["digest"]:
@@ -209,9 +283,15 @@ def _new_run(cl: Any, m: dict[str, Any], uri: str) -> tuple[str, str]:
     return run.info.run_id, exp_id
 
 
-def _child_env(uri: str, run_id: str, exp_id: str) -> dict[str, str]:
-    env = dict(os.environ, MLFLOW_TRACKING_URI=uri, MLFLOW_RUN_ID=run_id, MLFLOW_EXPERIMENT_ID=exp_id)
-    env.pop("MLFLOW_EXPERIMENT_NAME", None)
+def _passed(pass_env: tuple[str, ...]) -> list[str]:
+    """Names of the variables of this environment that the command gets."""
+    return [k for k in os.environ if k in ENV_ALLOWLIST or k.startswith("LC_") or k in pass_env]
+
+
+def _child_env(uri: str, run_id: str, exp_id: str, pass_env: tuple[str, ...]) -> dict[str, str]:
+    """The allow-listed variables, those the caller passes on, and where to log; nothing else."""
+    env = {k: os.environ[k] for k in _passed(pass_env)}
+    env.update(MLFLOW_TRACKING_URI=uri, MLFLOW_RUN_ID=run_id, MLFLOW_EXPERIMENT_ID=exp_id)
     return env
 
 

@@ -208,13 +208,13 @@ def test_unsafe_or_altered_bundles_are_refused_before_anything_is_written(sqlite
     elif case == "absolute":
         art["local_path"] = str(outside)
     elif case == "symlink":
-        (m.parent / "artifacts" / "notes" / "readme.txt").unlink()
-        (m.parent / "artifacts" / "notes" / "readme.txt").symlink_to(outside)
+        (m.parent / "m.artifacts" / "notes" / "readme.txt").unlink()
+        (m.parent / "m.artifacts" / "notes" / "readme.txt").symlink_to(outside)
     elif case == "size":
-        (m.parent / "artifacts" / "notes" / "readme.txt").write_text("hello!")
+        (m.parent / "m.artifacts" / "notes" / "readme.txt").write_text("hello!")
         expect = 6
     elif case == "digest":
-        (m.parent / "artifacts" / "notes" / "readme.txt").write_text("HELLO")
+        (m.parent / "m.artifacts" / "notes" / "readme.txt").write_text("HELLO")
         expect = 6
     elif case == "missing-sidecar":
         data["metrics"] = {"loss": {"value": 1.0, "step": 1, "history_file": {"path": "m.history/loss.json", "size": 10, "digest": {"sha256": "0" * 64}, "points": 2}}}
@@ -355,3 +355,72 @@ def test_written_points_match_what_log_batch_stores(store, request, tmp_path):
         for k in a:
             assert points(rid, k) == points(new, k), k
         assert len(points(new, "dup")) == 2
+
+
+# --------------------------------------------------------------------------- uploads are what was checked
+
+
+@pytest.fixture
+def model_export(sqlite_uri, tmp_path) -> tuple[Path, Path]:
+    """A run with a logged model, exported with its files: (manifest, the model's folder)."""
+    with tracking(sqlite_uri):
+        fluent_run("uploads", points=3, register_as=None)
+    import mlflow
+
+    run_id = mlflow.MlflowClient(sqlite_uri).search_runs([mlflow.MlflowClient(sqlite_uri).get_experiment_by_name("uploads").experiment_id])[0].info.run_id
+    out = tmp_path / "out" / "m.yaml"
+    data = export(sqlite_uri, run_id, out)
+    return out, out.parent / data["models"][0]["local_path"]
+
+
+@pytest.mark.parametrize("case", ["unlisted-file", "symlink-to-directory", "fifo", "listed-file-is-a-link"])
+def test_a_model_folder_holding_anything_but_its_listed_files_is_refused(sqlite_uri, tmp_path, model_export, case):
+    m, folder = model_export
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "id_rsa").write_text("PRIVATE KEY")
+    if case == "unlisted-file":
+        (folder / "notes.txt").write_text("not listed")
+        named = "notes.txt"
+    elif case == "symlink-to-directory":
+        (folder / "home").symlink_to(home)
+        named = "home"
+    elif case == "fifo":
+        os.mkfifo(folder / "pipe")
+        named = "pipe"
+    else:
+        victim = sorted(p for p in folder.iterdir() if p.is_file() and p.name != "MLmodel")[0]
+        (home / victim.name).write_bytes(victim.read_bytes())  # same bytes, so only the link is wrong
+        victim.unlink()
+        victim.symlink_to(home / victim.name)
+        named = victim.name
+    before = _count_runs(sqlite_uri)
+    r = run_cli("import", "--tracking-uri", sqlite_uri, str(m), "--experiment", f"refused-{case}", timeout=120)
+    assert r.returncode == 6, (r.returncode, r.stderr)
+    assert named in r.stderr and "Traceback" not in r.stderr and r.stdout == ""
+    code = "unlisted-file" if case == "unlisted-file" else "not-a-regular-file"
+    assert ("does not list" if code == "unlisted-file" else ("symbolic link" if "link" in case else "not a regular file")) in r.stderr
+    assert _count_runs(sqlite_uri) == before
+
+
+def test_what_is_uploaded_is_the_copy_that_was_checked(sqlite_uri, model_export):
+    """A model file changed on disk after the check does not reach the store: its checked copy does."""
+    import mlflow
+
+    from manifest.tracking.importing.batch import import_paths
+    from manifest.tracking.importing.options import ImportOptions
+    from manifest.tracking.importing.prepare import prepare
+    from manifest.tracking.store import client
+
+    m, folder = model_export
+    target = sorted(p for p in folder.iterdir() if p.is_file() and p.name != "MLmodel")[0]
+    original = target.read_bytes()
+    prepared = prepare(m)
+    target.write_bytes(b"replaced after the check")  # what an attacker would do between check and upload
+    [(_, run_id)] = import_paths(client(sqlite_uri, check=False), [prepared], tracking_uri=sqlite_uri, options=ImportOptions(experiment="checked-copy"))
+    cl = mlflow.MlflowClient(sqlite_uri)
+    [output] = cl.get_run(run_id).outputs.model_outputs
+    got = Path(mlflow.artifacts.download_artifacts(artifact_uri=cl.get_logged_model(output.model_id).artifact_location, tracking_uri=sqlite_uri))
+    assert (got / target.name).read_bytes() == original
+    assert sorted(p.name for p in got.iterdir()) == sorted(p.name for p in folder.iterdir())
+    assert prepared.staging is None  # the staged copies are gone once uploaded

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import mlflow
 import pytest
 from support.iris_env import Iris, make_iris
 from support.mlflow_runs import git
@@ -61,7 +64,7 @@ def test_verify_fails_naming_an_altered_data_file(iris, tmp_path):
 
 def test_reproduce_passes(iris, tmp_path):
     env, out = iris
-    r = env.manifest("reproduce", str(out), "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--format", "json")
+    r = env.manifest("reproduce", str(out), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--format", "json")
     assert r.returncode == 0, r.stderr[-3000:]
     report = json.loads(r.stdout)
     assert report["ok"] is True
@@ -79,7 +82,7 @@ def test_reproduce_fails_naming_the_metric_that_moved(iris, tmp_path):
     data["params"]["test_size"] = 0.5
     copy = tmp_path / "changed.yaml"
     copy.write_text(dumps_yaml(data))
-    r = env.manifest("reproduce", str(copy), "--repo", str(env.repo), "--workdir", str(tmp_path / "work"))
+    r = env.manifest("reproduce", str(copy), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"))
     assert r.returncode == 1, r.stderr[-2000:]
     lines = r.stdout.splitlines()
     acc = next(ln for ln in lines if ln.startswith("accuracy "))
@@ -95,7 +98,7 @@ def test_tolerance_lets_a_small_difference_pass(iris, tmp_path):
         data["metrics"][name]["tolerance"] = {"absolute": 0.05}
     copy = tmp_path / "tolerant.yaml"
     copy.write_text(dumps_yaml(data))
-    r = env.manifest("reproduce", str(copy), "--repo", str(env.repo), "--workdir", str(tmp_path / "work"))
+    r = env.manifest("reproduce", str(copy), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"))
     assert r.returncode == 0, r.stdout + r.stderr[-2000:]
     assert "abs 0.05" in r.stdout
 
@@ -122,7 +125,7 @@ def test_failure_modes(iris, tmp_path, case):
         data["code"]["diff_digest"] = {"sha256": "0" * 64}
     copy = tmp_path / "m.yaml"
     copy.write_text(dumps_yaml(data))
-    r = env.manifest("reproduce", str(copy), "--repo", str(repo), "--workdir", str(tmp_path / "work"))
+    r = env.manifest("reproduce", str(copy), "--yes", "--repo", str(repo), "--workdir", str(tmp_path / "work"))
     assert r.returncode == expect, (r.returncode, r.stdout, r.stderr[-2000:])
     assert "Traceback" not in r.stderr
     message = r.stderr.strip().splitlines()[-1] if expect == 7 else r.stdout
@@ -136,3 +139,85 @@ def test_env_writes_an_installable_environment(iris, tmp_path):
     r = env.manifest("env", str(out), "--format", "requirements")
     assert r.returncode == 0, r.stderr
     assert "scikit-learn==" in r.stdout and "mlflow==" in r.stdout
+
+
+def _probe(iris, tmp_path: Path) -> Path:
+    """The reference run's manifest with a command that records whether a secret reached it."""
+    env, out = iris
+    data = load_path(out).data
+    data["code"].pop("command_template", None)
+    data["code"]["command"] = ["python", "-c", "import os, mlflow; mlflow.log_metric('secret_seen', float('MANIFEST_TEST_SECRET' in os.environ))"]
+    data["params"] = {}
+    data["metrics"] = {"secret_seen": {"value": 0.0}}
+    copy = tmp_path / "probe.yaml"
+    copy.write_text(dumps_yaml(data))
+    return copy
+
+
+def _reproduce(env: Iris, *args: str, secret: bool = True) -> subprocess.CompletedProcess[str]:
+    """``manifest reproduce`` with no terminal on standard input, as in CI."""
+    child = dict(env.env(), **({"MANIFEST_TEST_SECRET": "hunter2"} if secret else {}))
+    return subprocess.run([str(Path(sys.executable).parent / "manifest"), "reproduce", *args], cwd=env.home, env=child, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
+
+
+def test_without_a_terminal_and_without_yes_nothing_runs(iris, tmp_path):
+    env, out = iris
+    before = _run_count(env)
+    r = _reproduce(env, str(out), "--repo", str(env.repo), "--workdir", str(tmp_path / "work"))
+    assert r.returncode == 2, r.stderr
+    assert "--yes" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "work").exists() and _run_count(env) == before
+
+
+def test_the_plan_is_printed_and_the_environment_holds_no_secret(iris, tmp_path):
+    env, out = iris
+    probe = _probe(iris, tmp_path)
+    r = _reproduce(env, str(probe), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--format", "json")
+    assert r.returncode == 0, r.stdout + r.stderr[-2000:]
+    commit = load_path(out).data["code"]["commit"]
+    assert f"reproduce: repository {env.repo} at {commit}" in r.stderr
+    assert "reproduce: working directory <checkout>/examples/iris" in r.stderr
+    command = json.dumps(["python", "-c", "import os, mlflow; mlflow.log_metric('secret_seen', float('MANIFEST_TEST_SECRET' in os.environ))"])
+    assert f"reproduce: command {command} (run without a shell)" in r.stderr
+    assert "MANIFEST_TEST_SECRET" not in r.stderr.split("reproduce: environment ", 1)[1].splitlines()[0]
+    assert json.loads(r.stdout)["metrics"][0]["reproduced"] == 0.0
+
+
+def test_pass_env_gives_the_command_a_variable(iris, tmp_path):
+    env, _ = iris
+    probe = _probe(iris, tmp_path)
+    r = _reproduce(env, str(probe), "--yes", "--pass-env", "MANIFEST_TEST_SECRET", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--format", "json")
+    assert r.returncode == 1, r.stdout + r.stderr[-2000:]  # the recorded 0.0 is not reproduced: the variable got through
+    assert json.loads(r.stdout)["metrics"][0]["reproduced"] == 1.0
+    assert "MANIFEST_TEST_SECRET" in r.stderr.split("reproduce: environment ", 1)[1].splitlines()[0]
+
+
+@pytest.mark.parametrize("wd", ["/tmp", "examples/../../.."])
+def test_a_working_directory_outside_the_checkout_is_refused_before_anything_runs(iris, tmp_path, wd):
+    env, out = iris
+    data = load_path(out).data
+    data["code"]["working_directory"] = wd
+    copy = tmp_path / "wd.yaml"
+    copy.write_text(dumps_yaml(data))
+    r = _reproduce(env, str(copy), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"))
+    assert r.returncode == 1, r.stderr  # an invalid manifest: the rule unsafe-path
+    assert "/code/working_directory: path" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "work").exists()
+
+
+def test_a_diff_that_is_a_symbolic_link_is_refused(iris, tmp_path):
+    env, out = iris
+    data = load_path(out).data
+    (tmp_path / "real.diff").write_bytes(b"")
+    (tmp_path / "m.diff").symlink_to(tmp_path / "real.diff")
+    data["code"].update(dirty=True, diff={"path": "m.diff", "size": 0, "digest": {"sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}})
+    copy = tmp_path / "m.yaml"
+    copy.write_text(dumps_yaml(data))
+    r = _reproduce(env, str(copy), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"))
+    assert r.returncode == 7, r.stderr
+    assert "is a symbolic link" in r.stderr
+
+
+def _run_count(env: Iris) -> int:
+    client = mlflow.MlflowClient(env.uri)
+    return len(client.search_runs([e.experiment_id for e in client.search_experiments()], max_results=1000))

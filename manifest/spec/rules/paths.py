@@ -26,9 +26,8 @@ def relative_path_problem(path: str) -> str | None:
 
 
 def relative_paths(d: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    code = d.get("code") or {}
-    if "diff" in code:
-        yield "/code/diff/path", code["diff"]["path"]
+    """Every path of the document that must be a safe relative path, with its pointer (spec 10.1)."""
+    yield from _code_paths(d.get("code") or {})
     env = d.get("environment") or {}
     if "lockfile" in env and "path" in env["lockfile"]:
         yield "/environment/lockfile/path", env["lockfile"]["path"]
@@ -42,7 +41,18 @@ def relative_paths(d: dict[str, Any]) -> Iterator[tuple[str, str]]:
     for i, a in enumerate(d.get("artifacts") or []):
         if "local_path" in a:
             yield f"/artifacts/{i}/local_path", a["local_path"]
-    for i, m in enumerate(d.get("models") or []):
+    yield from _model_paths(d.get("models") or [])
+
+
+def _code_paths(code: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    if code.get("working_directory"):  # "" is the repository root
+        yield "/code/working_directory", code["working_directory"]
+    if "diff" in code:
+        yield "/code/diff/path", code["diff"]["path"]
+
+
+def _model_paths(models: list[dict[str, Any]]) -> Iterator[tuple[str, str]]:
+    for i, m in enumerate(models):
         if "local_path" in m:
             yield f"/models/{i}/local_path", m["local_path"]
         for j, f in enumerate(m.get("files") or []):

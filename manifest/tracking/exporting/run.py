@@ -118,7 +118,7 @@ class _Build:
         m["params"] = params
         histories = future.result() if future is not None else {}
         m["metrics"] = {key: _metric(key, self.run.data.metrics[key], histories[key], self.opts, self.stem, self.out) for key in keys}
-        m["artifacts"] = _artifacts(self.client, info.run_id, self.opts, self.tmp, self.out)
+        m["artifacts"] = _artifacts(self.client, info.run_id, self.opts, self.stem, self.tmp, self.out)
         m["models"] = models
         m["tags"] = {k: v for k, v in tags.items() if not k.startswith("mlflow.") and not k.startswith(LINEAGE_PREFIX)}
         if ctx.get("git", {}).get("available") is False:
@@ -251,7 +251,7 @@ def _metric(key: str, latest: float, cols: dict[str, list[Any]], opts: ExportOpt
     return metric
 
 
-def _artifacts(client: Any, run_id: str, opts: ExportOptions, tmp: Path, out: Exported) -> list[dict[str, Any]]:
+def _artifacts(client: Any, run_id: str, opts: ExportOptions, stem: str | None, tmp: Path, out: Exported) -> list[dict[str, Any]]:
     top = [a for a in client.list_artifacts(run_id) if a.path.split("/")[0] != CONTEXT_DIR]
     if not top:
         return []
@@ -263,8 +263,8 @@ def _artifacts(client: Any, run_id: str, opts: ExportOptions, tmp: Path, out: Ex
     for rel, p in tree_files(root):
         size, digest = file_digest(p)
         entry: dict[str, Any] = {"path": rel, "kind": "file", "size": size, "digest": digest}
-        if opts.with_artifacts:
-            local = f"artifacts/{rel}"
+        if opts.with_artifacts:  # one folder per run: runs exported into one directory keep their own files
+            local = f"{stem}.artifacts/{rel}" if stem else f"artifacts/{rel}"
             out.files[local] = p
             entry["local_path"] = local
         result.append(entry)

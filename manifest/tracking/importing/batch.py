@@ -31,11 +31,16 @@ def import_paths(client: Any, paths: list[str] | list[Prepared], *, tracking_uri
         visit(p)
     parent_map: dict[str, str] = {}
     out = []
-    for p in order:
-        run_id = import_prepared(client, p, tracking_uri=tracking_uri, options=options, parent_map=parent_map)
-        src = (p.data["provenance"].get("source") or {}).get("run_id")
-        if src:
-            parent_map[src] = run_id
-        options.log(f"imported {p.doc.name} -> run {run_id}")
-        out.append((Path(p.doc.name), run_id))
+    try:
+        for p in order:
+            run_id = import_prepared(client, p, tracking_uri=tracking_uri, options=options, parent_map=parent_map)
+            p.cleanup()  # its staged copies are uploaded
+            src = (p.data["provenance"].get("source") or {}).get("run_id")
+            if src:
+                parent_map[src] = run_id
+            options.log(f"imported {p.doc.name} -> run {run_id}")
+            out.append((Path(p.doc.name), run_id))
+    finally:
+        for p in order:
+            p.cleanup()
     return out

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +43,9 @@ def finish_models(client: Any, run_id: str, prep: Prepared, options: ImportOptio
     """Upload each model's files (MLmodel rewritten to the new ids), finalize, link, register."""
     for i, model_id in model_ids.items():
         model = prep.data["models"][i]
-        with tempfile.TemporaryDirectory() as tmp:
-            work = Path(tmp) / "model"
-            shutil.copytree(prep.model_dirs[i], work, symlinks=False)
-            _rewrite_mlmodel(work, model_id, run_id)
-            client.log_model_artifacts(model_id, str(work))
+        staged = prep.model_dirs[i]  # the checked copy: exactly the listed files
+        _rewrite_mlmodel(staged, model_id, run_id)  # the one documented change to what was checked
+        client.log_model_artifacts(model_id, str(staged))
         client.finalize_logged_model(model_id, LoggedModelStatus.READY)
         client.log_outputs(run_id, [LoggedModelOutput(model_id, int(model.get("step", 0)))])
         if options.register_model:

@@ -4,23 +4,28 @@ digests before the tracking store is touched."""
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ...checks.discovery import discover
-from ...core.digests import file_digest
 from ...core.problems import BadRequest, IntegrityError, InvalidManifest, ManifestError, NotFound, Problem, UnreadableInput
 from ...document.canonical import manifest_digest
 from ...document.envfiles import render_python_env, render_requirements
 from ...document.reader import Document, load_path
 from ...spec.rules.paths import relative_path_problem
 from ...spec.validation import load_valid
+from .staging import folder_problems, links_on_the_way, read_checked, stage_file, stage_tree
 
 
 @dataclass
 class Prepared:
-    """A manifest checked and ready to import: its data, histories and verified local files."""
+    """A manifest checked and ready to import: its data, histories and verified local files.
+
+    Model and artifact files are copies in a private staging directory, made and hashed before
+    anything is written to the store; the import uploads these copies and nothing else.
+    """
 
     doc: Document
     data: dict[str, Any]
@@ -28,9 +33,21 @@ class Prepared:
     histories: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     model_dirs: dict[int, Path] = field(default_factory=dict)
     artifact_files: dict[int, Path] = field(default_factory=dict)
-    diff_file: Path | None = None
+    diff_bytes: bytes | None = None
     #: ``requirements.txt`` / ``python_env.yaml`` rendered from ``environment`` (``manifest env``'s rules).
     env_files: dict[str, str] = field(default_factory=dict)
+    staging: tempfile.TemporaryDirectory[str] | None = None
+
+    def staged(self, *parts: str) -> Path:
+        """A path in this manifest's staging directory (made on first use)."""
+        if self.staging is None:
+            self.staging = tempfile.TemporaryDirectory(prefix="manifest-import-")
+        return Path(self.staging.name, *parts)
+
+    def cleanup(self) -> None:
+        if self.staging is not None:
+            self.staging.cleanup()
+            self.staging = None
 
 
 def _inside(base: Path, rel: str, what: str, pointer: str) -> Path:
@@ -47,18 +64,10 @@ def _inside(base: Path, rel: str, what: str, pointer: str) -> Path:
     return p
 
 
-def _verify(path: Path, size: int | None, digest: dict[str, str] | None, what: str, pointer: str) -> None:
-    if path.is_symlink() and not path.resolve().exists():
-        raise IntegrityError(Problem("missing-file", f"{what} {path} is a dangling link", pointer))
-    if not path.is_file():
-        raise IntegrityError(Problem("missing-file", f"{what} {path} is missing", pointer))
-    algs = list(digest or {"sha256": ""})
-    got_size, got = file_digest(path, algs)
-    if size is not None and got_size != size:
-        raise IntegrityError(Problem("size-mismatch", f"{what} {path} is {got_size} bytes; the manifest says {size}", pointer))
-    for alg in digest or {}:
-        if got[alg] != digest[alg]:  # type: ignore[index]
-            raise IntegrityError(Problem("digest-mismatch", f"{what} {path} has {alg} {got[alg]}; the manifest says {digest[alg]}", pointer))  # type: ignore[index]
+def _no_links(base: Path, rel: str, what: str, pointer: str) -> None:
+    link = links_on_the_way(base, rel)
+    if link is not None:
+        raise IntegrityError(Problem("not-a-regular-file", f"{what} path {rel!r} goes through the symbolic link {link}; only regular files are uploaded", pointer))
 
 
 def prepare(path: str | Path) -> Prepared:
@@ -67,8 +76,12 @@ def prepare(path: str | Path) -> Prepared:
     data = doc.data
     base = doc.base_dir or Path(".")
     prep = Prepared(doc, data, manifest_digest(data)["sha256"])
-    for step in (_histories, _diff, _models, _artifacts, _env_files):
-        step(prep, base, str(path))
+    try:
+        for step in (_histories, _diff, _models, _artifacts, _env_files):
+            step(prep, base, str(path))
+    except BaseException:
+        prep.cleanup()
+        raise
     return prep
 
 
@@ -78,42 +91,56 @@ def _histories(prep: Prepared, base: Path, name: str) -> None:
             prep.histories[metric] = m["history"]
         elif "history_file" in m:
             ref = m["history_file"]
-            side = _inside(base, ref["path"], "history file", f"/metrics/{metric}/history_file/path")
-            if not side.is_file():
-                raise IntegrityError(Problem("missing-file", f"history file {ref['path']!r} of metric {metric!r} is missing next to the manifest; the run cannot be recreated without it", f"/metrics/{metric}/history_file/path"), file=name)
-            _verify(side, ref["size"], ref["digest"], "history file", f"/metrics/{metric}/history_file")
-            prep.histories[metric] = json.loads(side.read_text(encoding="utf-8"))
+            ptr = f"/metrics/{metric}/history_file"
+            side = _inside(base, ref["path"], "history file", f"{ptr}/path")
+            if not side.exists() and not side.is_symlink():
+                raise IntegrityError(Problem("missing-file", f"history file {ref['path']!r} of metric {metric!r} is missing next to the manifest; the run cannot be recreated without it", f"{ptr}/path"), file=name)
+            _no_links(base, ref["path"], "history file", f"{ptr}/path")
+            prep.histories[metric] = json.loads(read_checked(side, ref["size"], ref["digest"], "history file", ptr))
 
 
 def _diff(prep: Prepared, base: Path, name: str) -> None:
     code = prep.data.get("code") or {}
     if "diff" in code:
         d = _inside(base, code["diff"]["path"], "diff", "/code/diff/path")
-        if d.is_file():
-            _verify(d, code["diff"]["size"], code["diff"]["digest"], "diff", "/code/diff")
-            prep.diff_file = d
+        if d.exists() or d.is_symlink():
+            _no_links(base, code["diff"]["path"], "diff", "/code/diff/path")
+            prep.diff_bytes = read_checked(d, code["diff"]["size"], code["diff"]["digest"], "diff", "/code/diff")
 
 
 def _models(prep: Prepared, base: Path, name: str) -> None:
     for i, model in enumerate(prep.data.get("models") or []):
         if "local_path" not in model:
             continue
-        mdir = _inside(base, model["local_path"], "model", f"/models/{i}/local_path")
+        ptr = f"/models/{i}/local_path"
+        mdir = _inside(base, model["local_path"], "model", ptr)
+        _no_links(base, model["local_path"], "model", ptr)
         if not mdir.is_dir():
-            raise IntegrityError(Problem("missing-file", f"model directory {model['local_path']!r} is missing", f"/models/{i}/local_path"), file=name)
-        for j, f in enumerate(model.get("files") or []):
+            raise IntegrityError(Problem("missing-file", f"model directory {model['local_path']!r} is missing", ptr), file=name)
+        files = model.get("files") or []
+        problems = folder_problems(mdir, [f["path"] for f in files], "model", ptr)
+        if problems:
+            raise IntegrityError(problems, file=name)
+        staged = prep.staged("models", str(i))
+        for j, f in enumerate(files):
             fp = _inside(mdir, f["path"], "model file", f"/models/{i}/files/{j}/path")
-            _verify(fp, f["size"], f["digest"], "model file", f"/models/{i}/files/{j}")
-        prep.model_dirs[i] = mdir
+            stage_file(fp, staged / PurePosixPath(f["path"]), f["size"], f["digest"], "model file", f"/models/{i}/files/{j}")
+        staged.mkdir(parents=True, exist_ok=True)
+        prep.model_dirs[i] = staged
 
 
 def _artifacts(prep: Prepared, base: Path, name: str) -> None:
     for i, a in enumerate(prep.data.get("artifacts") or []):
         if "local_path" not in a:
             continue
-        fp = _inside(base, a["local_path"], "artifact", f"/artifacts/{i}/local_path")
-        _verify(fp, a.get("size"), a.get("digest"), "artifact", f"/artifacts/{i}")
-        prep.artifact_files[i] = fp
+        ptr = f"/artifacts/{i}/local_path"
+        fp = _inside(base, a["local_path"], "artifact", ptr)
+        _no_links(base, a["local_path"], "artifact", ptr)
+        dest = prep.staged("artifacts", str(i), PurePosixPath(a["path"]).name)
+        if a.get("kind") == "directory" or (a.get("kind") is None and fp.is_dir()):
+            prep.artifact_files[i] = stage_tree(fp, dest, a.get("size"), a.get("digest"), "artifact", f"/artifacts/{i}")
+        else:
+            prep.artifact_files[i] = stage_file(fp, dest, a.get("size"), a.get("digest"), "artifact", f"/artifacts/{i}")
 
 
 def _env_files(prep: Prepared, base: Path, name: str) -> None:

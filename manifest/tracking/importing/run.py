@@ -8,7 +8,6 @@ run FAILED with a ``manifest.import.error`` tag and deletes it, so no half-made 
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -187,16 +186,17 @@ def _dataset_inputs(data: dict[str, Any]) -> list[DatasetInput]:
 
 
 def _log_artifacts(client: Any, run_id: str, prep: Prepared) -> None:
+    """The staged copies of the artifacts (what was checked), then the capture context."""
     data = prep.data
-    for i, path in prep.artifact_files.items():
+    for i, staged in prep.artifact_files.items():
         a = data["artifacts"][i]
-        parent = str(PurePosixPath(a["path"]).parent)
-        with tempfile.TemporaryDirectory() as tmp:
-            target = Path(tmp) / PurePosixPath(a["path"]).name
-            shutil.copyfile(path, target)
-            client.log_artifact(run_id, str(target), None if parent == "." else parent)
+        if staged.is_dir():
+            client.log_artifacts(run_id, str(staged), a["path"])
+        else:
+            parent = str(PurePosixPath(a["path"]).parent)
+            client.log_artifact(run_id, str(staged), None if parent == "." else parent)
     with tempfile.TemporaryDirectory() as tmp:
-        d = write_context_dir(Path(tmp), _context(data), prep.diff_file.read_bytes() if prep.diff_file is not None else None)
+        d = write_context_dir(Path(tmp), _context(data), prep.diff_bytes)
         for name, text in prep.env_files.items():
             (d / name).write_text(text, encoding="utf-8")
         name = "manifest.json" if prep.doc.format == "json" else "manifest.yaml"
