@@ -8,7 +8,7 @@ EXTRAS := mlflow,fast,test,bench
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 
-.PHONY: install demo lint check test bench clean
+.PHONY: install demo lint check test bench fuzz clean
 
 # A no-op when .venv is up to date with pyproject.toml.
 install: $(STAMP)
@@ -34,6 +34,11 @@ check: lint
 # Everything: lint, contracts, unit and end-to-end tests on real MLflow.
 test: lint
 	$(BIN)/python -m pytest -n 2 -q --durations=15
+
+# Property-based fuzzing of reader, validator, digests and import planning (not part of `make test`).
+FUZZ_SECONDS ?= 600
+fuzz: install
+	$(BIN)/python tests/fuzz/run.py --seconds $(FUZZ_SECONDS)
 
 bench: install
 	$(BIN)/python -m benchmarks.run

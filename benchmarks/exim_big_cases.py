@@ -39,6 +39,7 @@ class BigExport:
     def build(self, rnd: int) -> Built:
         stores = self.ctx.stores
         d = stores.out_dir("big", f"export-{rnd}")
+        d.mkdir()  # -o FILE needs its directory: a missing one is a usage error
         return [MANIFEST, "export", self.runs[0], "--tracking-uri", stores.uri("A"), "-o", str(d / "m.yaml")], {}, {"cwd": stores.cwd, "dir": d}
 
     def check(self, r: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:

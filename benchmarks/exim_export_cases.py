@@ -26,6 +26,7 @@ class _FromStore:
 class OursExport(_FromStore):
     def build(self, rnd: int) -> Built:
         d = self.ctx.stores.out_dir(self.store, f"ours-export-{rnd}")
+        d.mkdir()  # -o FILE needs its directory: a missing one is a usage error
         return [MANIFEST, "export", self.src, "--tracking-uri", self.uri, "-o", str(d / "m.yaml")], {}, {"cwd": self.cwd, "dir": d, "rnd": rnd}
 
     def check(self, r: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:

@@ -6,8 +6,11 @@ import re
 from pathlib import Path
 
 from ..core.digests import file_digest, tree_files
-from ..core.problems import Problem
-from .layout import INDEX, SUMS, read_index
+from ..core.problems import ManifestError, Problem
+from ..core.text import one_line
+from ..document.reader import read_bytes
+from ..spec.rules.paths import relative_path_problem
+from .layout import INDEX, MAX_LIST_BYTES, SUMS, read_index
 
 
 def check_bundle(d: Path) -> list[Problem]:
@@ -17,13 +20,23 @@ def check_bundle(d: Path) -> list[Problem]:
 
 def _read_sums(sums_path: Path, problems: list[Problem]) -> dict[str, str]:
     listed: dict[str, str] = {}
-    for n, line in enumerate(sums_path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(_text(sums_path).splitlines(), 1):
         m = re.fullmatch(r"([0-9a-f]{64}) [ *](.+)", line)
         if not m:
             problems.append(Problem("bundle-sums-syntax", f"line {n} is not '<sha256>  <path>'", file=str(sums_path), line=n, column=1))
             continue
+        why = relative_path_problem(m.group(2))
+        if why:
+            problems.append(Problem("unsafe-path", f"line {n} names {one_line(m.group(2))!r}, which {why}; a bundle lists only files inside it", file=str(sums_path), line=n, column=67))
+            continue
         listed[m.group(2)] = m.group(1)
     return listed
+
+
+def _text(path: Path) -> str:
+    """A bundle's list or index, read only up to :data:`MAX_LIST_BYTES`."""
+    data = read_bytes(path, max_bytes=MAX_LIST_BYTES)
+    return data.decode("utf-8", "replace")
 
 
 def _check_sums(d: Path) -> list[Problem]:
@@ -31,7 +44,10 @@ def _check_sums(d: Path) -> list[Problem]:
     if not sums_path.is_file():
         return [Problem("bundle-sums-missing", f"{SUMS} is missing", file=str(d / SUMS))]
     problems: list[Problem] = []
-    listed = _read_sums(sums_path, problems)
+    try:
+        listed = _read_sums(sums_path, problems)
+    except ManifestError as exc:  # too large, unreadable: reported, and the rest of the check goes on
+        return exc.problems
     for rel, want in listed.items():
         p = d / rel
         if not p.is_file():
@@ -52,7 +68,12 @@ def _check_index(d: Path) -> list[Problem]:
         return [Problem("bundle-index-missing", f"{INDEX} is missing or not a bundle index", file=str(d / INDEX))]
     problems: list[Problem] = []
     for e in index.get("manifests", []):
-        p = d / e.get("path", "")
+        rel = e.get("path") if isinstance(e, dict) else None
+        why = relative_path_problem(rel) if isinstance(rel, str) and rel else "is not a path"
+        if why:
+            problems.append(Problem("unsafe-path", f"an entry of {INDEX} names {one_line(str(rel))!r}, which {why}; a bundle lists only files inside it", file=str(d / INDEX)))
+            continue
+        p = d / rel
         if not p.is_file():
             problems.append(Problem("bundle-manifest-missing", f"{e.get('path')} is listed in {INDEX} but missing", file=str(p)))
         elif file_digest(p)[1]["sha256"] != e.get("sha256"):

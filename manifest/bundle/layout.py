@@ -23,6 +23,8 @@ INDEX = "index.json"
 #: Files of a bundle besides its manifests (checked as part of the bundle, never "skipped").
 PARTS = ("index.json", "SHA256SUMS", "README.md", "results.md", "results.tex")
 PART_DIRS = ("plots/", "manifests/")
+#: Largest ``SHA256SUMS`` or ``index.json`` read when a bundle is checked.
+MAX_LIST_BYTES = 16 * 1024 * 1024
 
 
 def is_bundle(d: Path) -> bool:
@@ -31,7 +33,10 @@ def is_bundle(d: Path) -> bool:
 
 def read_index(d: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads((d / INDEX).read_text(encoding="utf-8"))
+        path = d / INDEX
+        if not path.is_file() or path.stat().st_size > MAX_LIST_BYTES:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and "bundle_version" in data else None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.reals import same_real
+from ..core.text import one_line
 
 
 @dataclass
@@ -159,7 +160,7 @@ def differences(rows: list[Row]) -> list[Row]:
 
 
 def _cell(v: Any, width: int) -> str:
-    text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+    text = one_line(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

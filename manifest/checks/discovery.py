@@ -7,6 +7,7 @@ out, and a history sidecar is recognised by its first bytes.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Sequence
 
@@ -21,32 +22,43 @@ def discover(paths: Sequence[str]) -> tuple[list[tuple[str, bool]], list[tuple[s
     skipped: list[tuple[str, str]] = []
     missing: list[Report] = []
     for raw in paths:
+        p = Path(raw)
         if raw == "-":
             files.append(("-", True))
-            continue
-        p = Path(raw)
-        if p.is_dir():
-            found_any = False
-            for dirpath, dirnames, filenames in os.walk(p):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for fn in sorted(filenames):
-                    f = os.path.join(dirpath, fn)
-                    if fn.lower().endswith(MANIFEST_SUFFIXES) and not fn.startswith("."):
-                        files.append((f, False))
-                        found_any = True
-                    else:
-                        skipped.append((f, "not a .yaml, .yml or .json file"))
-            if not found_any:
+        elif p.is_dir():
+            if not _walk(p, files, skipped):
                 r = Report(file=raw, kind="directory", unreadable=True)
                 r.problems.append(Problem("no-manifests", "directory holds no .yaml, .yml or .json file", file=raw))
                 missing.append(r)
         elif p.exists():
-            files.append((raw, True))
+            files.append((raw, True))  # an explicit FIFO or device is refused by the reader, unopened
         else:
             r = Report(file=raw, unreadable=True)
             r.problems.append(Problem("not-found", "no such file or directory", file=raw))
             missing.append(r)
     return files, skipped, missing
+
+
+def _walk(root: Path, files: list[tuple[str, bool]], skipped: list[tuple[str, str]]) -> bool:
+    """Add the candidate manifests below ``root``; whether there was any. FIFOs, devices and
+    sockets are skipped without being opened (opening a FIFO would wait for a writer)."""
+    found_any = False
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for fn in sorted(filenames):
+            f = os.path.join(dirpath, fn)
+            try:
+                regular = stat.S_ISREG(os.stat(f).st_mode)
+            except OSError:
+                regular = False
+            if not regular:
+                skipped.append((f, "not a regular file (a FIFO, device, socket or dangling link): never opened"))
+            elif fn.lower().endswith(MANIFEST_SUFFIXES) and not fn.startswith("."):
+                files.append((f, False))
+                found_any = True
+            else:
+                skipped.append((f, "not a .yaml, .yml or .json file"))
+    return found_any
 
 
 def looks_like_sidecar(name: str) -> bool:

@@ -5,14 +5,17 @@ and the options and helpers that several commands share. Click only; the work is
 from __future__ import annotations
 
 import importlib
+import io
+import signal
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, TextIO
 
 import click
 
 from ..__about__ import __version__
 from ..core.problems import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, ManifestError
 from ..core.text import one_line
+from ..core.uris import mask_text
 from ..core.versions import KNOWN_VERSIONS
 
 #: command name -> the module whose ``command`` it is. A command's module is imported only when
@@ -30,6 +33,14 @@ COMMANDS = {
 }
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: whatever is half done is cleaned up on the way out."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 class ManifestGroup(click.Group):
     """Commands loaded when used; any unexpected exception becomes one line and exit code 70,
     never a traceback."""
@@ -43,17 +54,20 @@ class ManifestGroup(click.Group):
         return importlib.import_module(COMMANDS[cmd_name]).command  # type: ignore[no-any-return]
 
     def invoke(self, ctx: click.Context) -> Any:
+        signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
         except ManifestError as exc:
             for problem in exc.problems:
-                click.echo(f"manifest: {problem.format()}", err=True)
+                click.echo(mask_text(f"manifest: {problem.format()}"), err=True)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("manifest: interrupted", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while leaving prints no traceback
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            click.echo(f"manifest: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}", err=True)
+            sys.exit(143 if isinstance(exc, Terminated) else 130)
         except BrokenPipeError:
             sys.exit(EXIT_OK)
         except OSError as exc:  # a path the user gave that cannot be written or read: usage, not a bug
@@ -84,8 +98,9 @@ def parse_size(text: str) -> int:
 
 
 def to_stderr(text: str) -> None:
-    """The log function every command gives the API: people's messages go to standard error."""
-    click.echo(text, err=True)
+    """The log function every command gives the API: people's messages go to standard error,
+    with control characters from documents (names, params, paths) escaped."""
+    click.echo(mask_text(one_line(text)), err=True)
 
 
 def tracking_uri_option(help: str = "Tracking server or store [default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db].") -> Callable[[Any], Any]:
@@ -108,3 +123,21 @@ def progress_printer() -> Callable[[str, int], None] | None:
         sys.stderr.flush()
 
     return tick
+
+
+class MaskedStream(io.TextIOBase):
+    """Where MLflow's own prints go (standard error, never standard output), credentials masked:
+    MLflow prints "View run ... at: URL" with the tracking URI as given, password included."""
+
+    def __init__(self, target: TextIO) -> None:
+        self.target = target
+
+    def write(self, text: str) -> int:
+        self.target.write(mask_text(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return self.target.isatty()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import click
 
 from ..document.envfiles import FORMATS, render
@@ -9,11 +12,20 @@ from ..document.writer import atomic_write
 from ..spec.validation import load_valid
 
 
+@dataclass(frozen=True)
+class EnvArgs:
+    """Every option of ``manifest env``."""
+
+    path: str
+    fmt: str
+    output: str
+
+
 @click.command("env")
 @click.argument("path", metavar="PATH")
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), required=True, help="requirements.txt lines, MLflow's python_env.yaml, or a conda environment.yml.")
 @click.option("-o", "--output", default="-", show_default=True, metavar="FILE", help="File to write (atomically), or - for standard output.")
-def command(path: str, fmt: str, output: str) -> None:
+def command(**kwargs: Any) -> None:
     """Write a manifest's environment in a form an installer takes.
 
     requirements: NAME==VERSION lines, sorted, for every recorded package (pip, setuptools and
@@ -23,10 +35,11 @@ def command(path: str, fmt: str, output: str) -> None:
     version. conda: an environment.yml from conda-forge with python=X.Y.Z, pip, and every package
     under pip. Exit status 0 written, 1 invalid manifest or no packages recorded, 2 usage error.
     """
-    doc = load_valid(path)
-    text = render(doc.data, fmt, file=doc.name)
-    if output == "-":
+    args = EnvArgs(**kwargs)
+    doc = load_valid(args.path)
+    text = render(doc.data, args.fmt, file=doc.name)
+    if args.output == "-":
         click.echo(text, nl=False)
     else:
-        atomic_write(output, text)
-        click.echo(f"manifest: wrote {output}", err=True)
+        atomic_write(args.output, text)
+        click.echo(f"manifest: wrote {args.output}", err=True)

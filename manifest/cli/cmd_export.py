@@ -13,7 +13,7 @@ import click
 from ..bundle.writing import finish, prepare_dir, write_bundle
 from ..core.uris import strip_credentials
 from ..document.reader import load_path
-from .app import jobs_option, progress_printer, to_stderr, tracking_uri_option
+from .app import MaskedStream, jobs_option, progress_printer, to_stderr, tracking_uri_option
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def command(**kwargs: Any) -> None:
 
     uri = resolve_tracking_uri(args.tracking_uri)
     real_stdout = sys.stdout
-    sys.stdout = sys.stderr  # MLflow may print; only the manifest goes to standard output
+    sys.stdout = MaskedStream(sys.stderr)  # type: ignore[assignment]  # MLflow may print; only the manifest goes to standard output
     try:
         if args.bundle_dir:
             _bundle(args, uri)

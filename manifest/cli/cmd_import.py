@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .app import jobs_option, to_stderr, tracking_uri_option
+from .app import MaskedStream, jobs_option, to_stderr, tracking_uri_option
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def command(**kwargs: Any) -> None:
     uri = resolve_tracking_uri(args.tracking_uri)
     opts = ImportOptions(experiment=args.experiment, allow_duplicate=args.allow_duplicate, register_model=args.register_model, workers=args.jobs, log=to_stderr)
     out = sys.stdout
-    with contextlib.redirect_stdout(sys.stderr):  # MLflow prints "View run ..." lines; keep stdout for run ids
+    with contextlib.redirect_stdout(MaskedStream(sys.stderr)):  # MLflow prints "View run ..." lines; keep stdout for run ids
         prepared = prepare_paths(list(args.paths))  # every manifest and file checked before connecting
         cl = client(uri, check=not uri.startswith("sqlite:"))
         imported = import_paths(cl, prepared, tracking_uri=uri, options=opts)

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from ..core.problems import EXIT_INVALID, EXIT_OK
-from .app import to_stderr, tracking_uri_option
+from .app import MaskedStream, to_stderr, tracking_uri_option
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def command(**kwargs: Any) -> None:
     from ..tracking.reproduce import REPORTERS, reproduce  # lazy: the tracking layer imports MLflow (~1.5 s)
 
     out = sys.stdout
-    with contextlib.redirect_stdout(sys.stderr):
+    with contextlib.redirect_stdout(MaskedStream(sys.stderr)):
         result = reproduce(
             args.path, workdir=Path(args.workdir) if args.workdir else None, tracking_uri=args.tracking_uri,
             repo=Path(args.repo) if args.repo else None, timeout=args.timeout, confirm=args.confirm, pass_env=args.pass_env, log=to_stderr,

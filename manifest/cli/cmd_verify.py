@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+from typing import Any
 
 import click
 
@@ -12,12 +14,22 @@ from ..core.problems import EXIT_INVALID, EXIT_OK
 _DIR = click.Path(exists=True, file_okay=False, dir_okay=True)
 
 
+@dataclass(frozen=True)
+class VerifyArgs:
+    """Every option of ``manifest verify``."""
+
+    path: str
+    data_root: str | None
+    repo: str | None
+    fmt: str
+
+
 @click.command("verify")
 @click.argument("path", metavar="PATH")
 @click.option("--data-root", type=_DIR, metavar="DIR", help="Look for data inputs here: DIR/URI for relative URIs, DIR/FILENAME for absolute paths and file:// or remote URIs not found as they are.")
 @click.option("--repo", type=_DIR, metavar="DIR", help="Git checkout to compare with the manifest's code [default: the repository holding the current directory].")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output for people or for machines.")
-def command(path: str, data_root: str | None, repo: str | None, fmt: str) -> None:
+def command(**kwargs: Any) -> None:
     """Check data, code and environment against a manifest, without running anything.
 
     Each data input is found and its size and every recorded digest compared; the checkout's HEAD,
@@ -30,6 +42,7 @@ def command(path: str, data_root: str | None, repo: str | None, fmt: str) -> Non
     nothing fails (warnings allowed), 1 when a check fails or the manifest is invalid, 2 for usage
     errors or an unreadable manifest.
     """
-    report = verify(path, data_root=data_root, repo=repo)
-    click.echo(REPORTERS[fmt](report), nl=False)
+    args = VerifyArgs(**kwargs)
+    report = verify(args.path, data_root=args.data_root, repo=args.repo)
+    click.echo(REPORTERS[args.fmt](report), nl=False)
     sys.exit(EXIT_OK if report.ok else EXIT_INVALID)

@@ -52,10 +52,22 @@ def schema_code(keyword: str) -> str:
 
 # --------------------------------------------------------------------------- reading (3, 14)
 
-_register("3.1", "error", ("empty-document", "the document holds no value"), ("not-a-mapping", "the top level (or a sidecar) is not an object"))
+_register(
+    "3.1", "error",
+    ("empty-document", "the document holds no value"),
+    ("not-a-mapping", "the top level (or a sidecar) is not an object"),
+    ("number-out-of-range", "a number literal beyond the range of binary64 (it would read as an infinity)"),
+    ("integer-out-of-range", "an integer beyond ±(2^53 − 1)"),
+)
 _register("3.2", "error", ("encoding", "the text is not UTF-8, or holds an unpaired surrogate"))
 _register("3.3", "error", ("json-syntax", "not strict JSON (RFC 8259)"), ("duplicate-key", "an object has the same key twice"))
-_register("3.4", "error", ("yaml-syntax", "not YAML 1.2"), ("forbidden-tag", "a YAML tag outside the core schema"), ("non-string-key", "a mapping key that is not a string"))
+_register(
+    "3.4", "error",
+    ("yaml-syntax", "not YAML 1.2"),
+    ("forbidden-tag", "a YAML tag outside the core schema"),
+    ("tag-mismatch", "a core-schema tag on a scalar it does not match (!!int abc)"),
+    ("non-string-key", "a mapping key that is not a string"),
+)
 _register(
     "14", "error",
     ("too-deep", "nesting deeper than the depth limit"),
@@ -128,6 +140,7 @@ _register(
     ("model-size-mismatch", "a model's size is not the sum of its files'"),
     ("model-digest-mismatch", "a model's digest is not the directory digest of its files"),
 )
+_register("15.8", "error", ("reserved-tag", "a user tag whose name begins with mlflow. or manifest."))
 _register("15.7", "warning", ("sidecar-not-present", "a history file is not next to the manifest; not checked"))
 _register(
     "15.7", "error",
@@ -145,10 +158,12 @@ _register(
     ("is-a-directory", "a directory where a file is needed"),
     ("permission-denied", "a file that may not be read"),
     ("read-error", "a file that could not be read"),
+    ("not-a-regular-file", "a FIFO, device, socket or symbolic link where a regular file is needed"),
     ("write-error", "a file that could not be written"),
     ("no-manifests", "a directory that holds no manifest"),
     ("bad-request", "the tracking store rejected the request as malformed"),
     ("tracking-unreachable", "the tracking server or store cannot be reached"),
+    ("tracking-timeout", "the tracking server accepted the connection but did not answer in time"),
     ("tracking-auth", "the tracking server refused the credentials"),
     ("tracking-error", "the tracking store failed otherwise"),
     ("no-packages", "environment files need environment.packages"),
@@ -189,6 +204,5 @@ _register(
     ("missing-file", "a file the manifest brings along is missing"),
     ("size-mismatch", "a file the manifest brings along has another size"),
     ("digest-mismatch", "a file the manifest brings along has another digest"),
-    ("not-a-regular-file", "a symbolic link, FIFO, device or socket where import needs a regular file"),
     ("unlisted-file", "a file in a model's folder that the model's files do not list"),
 )

@@ -15,6 +15,27 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 SECRET_QUERY_KEY = re.compile(r"(?i)^(token|access_token|auth|password|passwd|secret|sig|signature|api[_-]?key|key|x-amz-signature|x-amz-credential|x-amz-security-token)$")
 
 
+#: A URI inside free text (an argument, a parameter, a message): scheme, ``://``, and the rest up to
+#: white space or a quote.
+EMBEDDED_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>`]+")
+
+
+def embedded_secret(text: str) -> str | None:
+    """Why some URI inside ``text`` seems to carry a credential, or ``None``."""
+    if "://" not in text:
+        return None
+    for m in EMBEDDED_URI.finditer(text):
+        why = uri_secret(m.group())
+        if why:
+            return why
+    return None
+
+
+def mask_text(text: str) -> str:
+    """``text`` with the credentials of every URI in it masked (for anything printed)."""
+    return EMBEDDED_URI.sub(lambda m: mask_uri(m.group()), text) if "://" in text else text
+
+
 def uri_secret(uri: str) -> str | None:
     """Why ``uri`` seems to carry a credential, or ``None``."""
     try:

@@ -9,8 +9,7 @@ import re
 from typing import Any
 
 from ..core.problems import InvalidManifest, Problem
-from ..core.reals import json_real
-from .limits import check_keys_depth, too_deep
+from .limits import check_keys_depth, number_problem, too_deep
 from .positions import find_json_duplicate
 
 
@@ -35,28 +34,45 @@ def bad_constant(token: str) -> Any:
     raise ValueError(token)
 
 
-_BIG_EXPONENT = re.compile(r"[eE]\+?[0-9]{3,}")
+#: Number literals that may be out of range: an integer of 16 or more digits, or a three-digit
+#: exponent. Only texts holding one pay for checking every number (a Python call per number);
+#: the long fractions of ordinary floats (``0.14285714285714285``) do not match.
+_MAYBE_OUT_OF_RANGE = re.compile(r"(?<![0-9.])[0-9]{16,}(?![0-9.eE])|[eE][-+]?[0-9]{3}")
+
+
+class _OutOfRange(Exception):
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+
+def _checked_int(token: str) -> int:
+    if len(token.lstrip("-")) > 15 and number_problem(token, ""):
+        raise _OutOfRange(token)
+    return int(token)
+
+
+def _checked_float(token: str) -> float:
+    value = float(token)
+    if math.isinf(value):
+        raise _OutOfRange(token)
+    return value
 
 
 def parse_json(text: str, name: str) -> Any:
     """The data of a strict JSON text; :class:`InvalidManifest` with a position otherwise."""
     data = _load_json(text, name)
     check_keys_depth(data, name)
-    if _BIG_EXPONENT.search(text):  # 1e400 parses as inf: write it as YAML does, "Infinity"
-        data = _finite_or_string(data)
     if "\\u" in text and re.search(r"\\u[dD][89abAB]", text):
         _refuse_lone_surrogates(data, name)
     return data
 
 
-def _finite_or_string(v: Any) -> Any:
-    if isinstance(v, float) and math.isinf(v):
-        return json_real(v)
-    if isinstance(v, dict):
-        return {k: _finite_or_string(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_finite_or_string(x) for x in v]
-    return v
+def load_numbers(text: str) -> Any:
+    """``json.loads`` that refuses the NaN/Infinity literals and out-of-range numbers
+    (:class:`ValueError` and :class:`_OutOfRange`), checking numbers only when one may be."""
+    if _MAYBE_OUT_OF_RANGE.search(text):
+        return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=bad_constant, parse_int=_checked_int, parse_float=_checked_float)
+    return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=bad_constant)
 
 
 def _refuse_lone_surrogates(v: Any, name: str) -> None:
@@ -77,7 +93,9 @@ def _refuse_lone_surrogates(v: Any, name: str) -> None:
 
 def _load_json(text: str, name: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=bad_constant)
+        return load_numbers(text)
+    except _OutOfRange as exc:
+        raise number_problem(exc.token, name, *_find_constant(text, exc.token)) or InvalidManifest(Problem("number-out-of-range", f"number {exc.token} is out of range"), file=name) from None
     except json.JSONDecodeError as exc:
         raise InvalidManifest(Problem("json-syntax", f"invalid JSON: {exc.msg}", None, exc.lineno, exc.colno), file=name) from None
     except _DuplicateKey as exc:

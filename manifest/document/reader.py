@@ -7,6 +7,7 @@ the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``, within the limits of 
 
 from __future__ import annotations
 
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +65,10 @@ def read_bytes(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes
             data = sys.stdin.buffer.read(max_bytes + 1)
         else:
             p = Path(path)
-            size = p.stat().st_size
+            st = p.stat()
+            if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+                raise UnreadableInput(Problem("not-a-regular-file", "is not a regular file (a FIFO, device or socket); it is not opened"), file=name)
+            size = st.st_size
             if size > max_bytes:
                 raise UnreadableInput(Problem("file-too-large", f"file is {_mib(size)}, over the limit of {_mib(max_bytes)} (raise it with --max-file-size)"), file=name)
             with p.open("rb") as fh:
@@ -113,5 +117,17 @@ def parse_text(text: str, format: Format, *, name: str = "<string>") -> Document
     """Parse ``text`` as ``format`` into a :class:`Document`; raise :class:`InvalidManifest`."""
     if not text.strip():
         raise InvalidManifest(Problem("empty-document", "the document is empty", "", 1, 1), file=name)
+    if not text.isascii():
+        _refuse_surrogates(text, name)
     data = parse_json(text, name) if format == "json" else parse_yaml(text, name)
     return Document(data=data, text=text, format=format, name=name)
+
+
+def _refuse_surrogates(text: str, name: str) -> None:
+    """Text given as a ``str`` (not decoded from UTF-8 here) may hold lone surrogates: not Unicode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = text.count("\n", 0, exc.start) + 1
+        col = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
+        raise InvalidManifest(Problem("encoding", f"the text holds an unpaired surrogate (U+{ord(text[exc.start]):04X}); it is not Unicode text", None, line, col), file=name) from None

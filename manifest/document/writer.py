@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -200,22 +201,46 @@ def dumps(data: Any, format: str = "yaml") -> str:
 
 def atomic_write(path: str | os.PathLike[str], content: str | bytes) -> None:
     """Write through a temporary file in the same directory, then rename: never a partial file."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    write_all([(Path(path), content)])
+
+
+def write_all(files: list[tuple[Path, str | bytes | Path]]) -> None:
+    """Write several files so that either all are replaced or none is: each goes to a temporary
+    file beside its target first (``Path`` contents are copied), and only when every one is
+    complete are they renamed into place, in order (put the file that refers to the others
+    last). A failure part-way (disk full, no permission) leaves every old file as it was."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for target, content in files:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staged.append((_write_temp(target, content), target))
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    except BaseException:
+        for tmp, _ in staged:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+        raise
+
+
+def _write_temp(target: Path, content: str | bytes | Path) -> str:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+            if isinstance(content, Path):
+                with open(content, "rb") as src:
+                    shutil.copyfileobj(src, fh, 1 << 20)
+            else:
+                fh.write(content.encode("utf-8") if isinstance(content, str) else content)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        os.unlink(tmp)
         raise
+    return tmp
 
 
 def _umask() -> int:

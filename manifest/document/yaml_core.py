@@ -18,6 +18,7 @@ from ruamel.yaml.resolver import BaseResolver
 from ruamel.yaml.tag import Tag
 
 from ..core.reals import json_real
+from .limits import number_problem
 
 _NULL = re.compile(r"~|null|Null|NULL|")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -61,13 +62,48 @@ class CoreResolver(BaseResolver):
         return (1, 2)
 
 
+class ValueRefused(ConstructorError):
+    """A scalar the core schema cannot build as tagged, or a number out of a manifest's range;
+    ``code`` is its problem code."""
+
+    def __init__(self, code: str, message: str, mark: Any) -> None:
+        super().__init__(None, None, message, mark)
+        self.code = code
+
+
+def _short_repr(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _mismatch(node: Any, kind: str) -> ValueRefused:
+    shown = node.value if len(node.value) <= 40 else node.value[:40] + "…"
+    tag = str(node.tag).replace(_TAG, "!!")
+    return ValueRefused("tag-mismatch", f"{tag} is set on {shown!r}, which is not {kind} in the YAML 1.2 core schema", node.start_mark)
+
+
 class CoreConstructor(SafeConstructor):
     """Builds only JSON data-model values; anything else is refused, never constructed."""
 
     yaml_constructors: dict[Any, Any] = {}
 
+    def check_mapping_key(self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any) -> bool:
+        if not isinstance(key, str):  # before ruamel hashes it: a list or mapping key would raise TypeError
+            raise ValueRefused("non-string-key", f"mapping key {_short_repr(key)} is not a string (quote it)", key_node.start_mark)
+        return bool(super().check_mapping_key(node, key_node, mapping, key, value))
+
+    def construct_yaml_null(self, node: Any) -> None:
+        if not _NULL.fullmatch(node.value):
+            raise _mismatch(node, "a null")
+        return None
+
     def construct_yaml_int(self, node: Any) -> int:
         v = node.value
+        if not _INT.fullmatch(v):
+            raise _mismatch(node, "an integer")
+        refused = number_problem(v, "")
+        if refused is not None:
+            raise ValueRefused("integer-out-of-range", refused.problems[0].message, node.start_mark)
         if v.startswith("0o"):
             return int(v[2:], 8)
         if v.startswith("0x"):
@@ -75,14 +111,21 @@ class CoreConstructor(SafeConstructor):
         return int(v)
 
     def construct_yaml_float(self, node: Any) -> Any:
+        if not _FLOAT.fullmatch(node.value):
+            raise _mismatch(node, "a number")
         v = node.value.lower()
         if v.endswith(".nan"):
             return json_real(math.nan)
         if v.endswith(".inf"):
             return json_real(-math.inf if v.startswith("-") else math.inf)
-        return json_real(float(v))  # a literal too large for a float is an infinity
+        f = float(v)
+        if math.isinf(f):  # a literal too large for binary64: refused, not read as an infinity
+            raise ValueRefused("number-out-of-range", number_problem(node.value, "").problems[0].message, node.start_mark)  # type: ignore[union-attr]
+        return f
 
     def construct_yaml_bool(self, node: Any) -> bool:
+        if node.value not in _BOOL:
+            raise _mismatch(node, "a boolean")
         return _BOOL[node.value]
 
     def construct_undefined(self, node: Any) -> Any:
@@ -90,7 +133,7 @@ class CoreConstructor(SafeConstructor):
 
 
 for _key, _fn in (
-    ("null", SafeConstructor.construct_yaml_null),
+    ("null", CoreConstructor.construct_yaml_null),
     ("bool", CoreConstructor.construct_yaml_bool),
     ("int", CoreConstructor.construct_yaml_int),
     ("float", CoreConstructor.construct_yaml_float),

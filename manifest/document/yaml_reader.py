@@ -17,10 +17,10 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, SequenceNode
 
 from ..core.problems import InvalidManifest, Problem
-from ..core.reals import NON_FINITE, json_real
-from .json_reader import bad_constant
+from ..core.reals import NON_FINITE
+from .json_reader import load_numbers
 from .limits import MAX_ALIAS_EXPANSION, MAX_DEPTH, check_keys_depth, non_string_key, too_deep
-from .yaml_core import composer, safe_loader
+from .yaml_core import ValueRefused, composer, safe_loader
 
 
 @lru_cache(maxsize=1)
@@ -30,11 +30,20 @@ def _loader() -> YAML:
 
 _BRACKETS = re.compile(r"[\[\]{}]")
 _DEEP_INDENT = re.compile(r"^[ \t]{512,}", re.MULTILINE)
+#: A line that opens 256 or more block collections at once: ``- - - x`` (sequences), ``? ? x``
+#: (complex keys), with tags or anchors between them. Each indicator nests one level deeper, and
+#: the C composer recurses once per level: 100,000 of them crash the interpreter.
+_COMPACT_NESTING = re.compile(r"^[ \t]*(?:[-?][ \t]+(?:[!&][^ \t\n]*[ \t]+)*){256}", re.MULTILINE)
 
 
 def _deeply_nested(text: str) -> bool:
-    """Whether the text might nest deeper than the C parser's stack allows (it would crash)."""
-    if _DEEP_INDENT.search(text):
+    """Whether the text might nest deeper than the C parser's stack allows (it would crash).
+
+    Every way of nesting is bounded before parsing: indentation, compact block indicators on one
+    line, and flow brackets. The bounds are far below what crashes and far above ``MAX_DEPTH``,
+    which the parsed tree is checked against afterwards.
+    """
+    if _DEEP_INDENT.search(text) or ("- " in text or "? " in text) and _COMPACT_NESTING.search(text):
         return True
     if text.count("[") + text.count("{") < 512:
         return False
@@ -58,9 +67,14 @@ def parse_yaml(text: str, name: str) -> Any:
         first = _first_key_line(text, exc.context_mark, key)
         where = f" (first at line {first})" if first is not None else ""
         raise InvalidManifest(Problem("duplicate-key", f"duplicate key {key}{where}", None, mark.line + 1, mark.column + 1), file=name) from None
+    except ValueRefused as exc:
+        mark = exc.problem_mark
+        raise InvalidManifest(Problem(exc.code, str(exc.problem), None, mark.line + 1, mark.column + 1), file=name) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         code = "forbidden-tag" if "tag" in str(exc.problem) and "constructor" in type(exc).__name__.lower() else "yaml-syntax"
+        if "unhashable key" in str(exc.problem):
+            raise InvalidManifest(Problem("non-string-key", "a mapping key is a mapping or a sequence, not a string", None, *_line_col(exc)), file=name) from None
         what = " ".join(s for s in (exc.context, exc.problem) if s)
         msg = f"YAML tag refused: {exc.problem}" if code == "forbidden-tag" else f"invalid YAML: {what}"
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
@@ -102,13 +116,13 @@ def lift_long_number_lists(text: str) -> tuple[str, dict[str, list[Any]]]:
         if not m or not _NUMBER_LIST_CHARS.fullmatch(m.group(2)):
             continue
         try:
-            values = json.loads("[" + m.group(2) + "]", parse_constant=bad_constant)
-        except ValueError:
+            values = load_numbers("[" + m.group(2) + "]")
+        except Exception:  # noqa: BLE001 - anything unusual is left to the YAML parser, which reports it with a position
             continue
         if any(isinstance(v, str) and v not in NON_FINITE for v in values):
             continue
         key = f"manifest-lifted-{nonce}-{i}"
-        lifted[key] = [json_real(v) for v in values]  # huge numbers read as infinities keep the manifest's form
+        lifted[key] = values
         lines[i] = m.group(1) + key
     return ("\n".join(lines), lifted) if lifted else (text, {})
 
@@ -157,6 +171,11 @@ def _duplicate_key_name(problem: str) -> str:
 
 def _has_content(text: str) -> bool:
     return any(ln.strip() and not ln.lstrip().startswith(("#", "---", "...")) for ln in text.splitlines())
+
+
+def _line_col(exc: Any) -> tuple[int | None, int | None]:
+    mark = exc.problem_mark or exc.context_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
 
 
 def _check_tree(data: Any, text: str, name: str) -> None:

@@ -326,11 +326,11 @@ def render_text(r: Reproduction) -> str:
     """The verdict table, then one summary line."""
     rows = [("metric", "original", "reproduced", "difference", "tolerance", "verdict")]
     for v in r.metrics:
-        rows.append((v.metric, _num(v.original), _num(v.reproduced), _num(v.difference), v.tolerance, v.verdict.upper()))
+        rows.append((one_line(v.metric), _num(v.original), _num(v.reproduced), _num(v.difference), v.tolerance, v.verdict.upper()))
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     failed = [v.metric for v in r.metrics if v.verdict != "pass"]
-    lines.append(f"reproduced run {r.run_id}: " + ("every metric within tolerance" if not failed else f"{len(failed)} of {len(r.metrics)} metrics not reproduced: {', '.join(failed)}"))
+    lines.append(f"reproduced run {r.run_id}: " + ("every metric within tolerance" if not failed else f"{len(failed)} of {len(r.metrics)} metrics not reproduced: {one_line(', '.join(failed))}"))
     return "\n".join(lines) + "\n"
 
 

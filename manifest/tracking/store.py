@@ -51,6 +51,8 @@ def preflight(uri: str) -> None:
             return  # it answers: authentication and routing errors are reported by the real call
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, TimeoutError) or isinstance(exc, TimeoutError):
+                raise TrackingError(Problem("tracking-timeout", f"the tracking server {shown} did not answer its health check within 5 s: it is up but slow or overloaded (retry later)")) from None
             raise TrackingError(Problem("tracking-unreachable", f"cannot reach the tracking server {shown}: {reason}")) from None
     elif parts.scheme == "sqlite":
         path = uri[len("sqlite:///"):] if uri.startswith("sqlite:///") else ""
@@ -101,6 +103,8 @@ def classify(exc: BaseException, shown: str, what: str = "") -> ManifestError:
         return BadRequest(Problem("bad-request", f"the tracking store rejected the request{subject}: {shorten(text)}"))
     if code in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND") or "not found" in low or "does not exist" in low or "could not find" in low:
         return NotFound(Problem("not-found", f"{shorten(text)}{subject}"))
+    if name in ("ReadTimeout", "Timeout", "TimeoutError") or "readtimeout" in low or "read timed out" in low:
+        return TrackingError(Problem("tracking-timeout", f"the tracking server {shown} did not answer within {os.environ.get('MLFLOW_HTTP_REQUEST_TIMEOUT', HTTP_TIMEOUT)} s{subject}: it is up but slow or overloaded (retry later, set MLFLOW_HTTP_REQUEST_TIMEOUT=SECONDS higher, or send fewer requests at once with --jobs 1)"))
     if name in ("ConnectionError", "MaxRetryError", "NewConnectionError", "Timeout", "ReadTimeout", "ConnectTimeout") or "max retries exceeded" in low or "connection" in low:
         return TrackingError(Problem("tracking-unreachable", f"cannot reach the tracking server {shown}{subject}: {shorten(text)}"))
     return TrackingError(Problem("tracking-error", f"the tracking store {shown} failed{subject}: {name}: {shorten(text)}"))

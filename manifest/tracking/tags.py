@@ -17,6 +17,9 @@ MAPPED_TAGS = frozenset({
     "mlflow.source.git.repoURL", "mlflow.source.name", "mlflow.source.type", "mlflow.parentRunId",
     "mlflow.note.content",
 })
+#: MLflow tags that name another run or model by id: never restored from a manifest, since in
+#: another store the id would name an unrelated run (the parent link is rebuilt from ``run.parent``).
+LINKING_TAGS = frozenset({"mlflow.parentRunId", "mlflow.rootRunId", "mlflow.log-model.history", "mlflow.loggedModels", "mlflow.modelVersions"})
 #: Tags this tool sets; export turns the ``derived_from`` ones back into ``provenance.derived_from``.
 LINEAGE_PREFIX = "manifest."
 TAG_DERIVED_ID = "manifest.derived_from.id"
@@ -26,5 +29,7 @@ TAG_SOURCE_RUN = "manifest.source.run_id"
 TAG_SOURCE_EXPERIMENT = "manifest.source.experiment"
 TAG_SOURCE_URI = "manifest.source.tracking_uri"
 TAG_IMPORT_ERROR = "manifest.import.error"
+#: Set at the end of an import: a run without it was left by an interrupted import.
+TAG_IMPORT_COMPLETE = "manifest.import.complete"
 TAG_REPRODUCES = "manifest.reproduces"
 TAG_REPRODUCE_ERROR = "manifest.reproduce.error"

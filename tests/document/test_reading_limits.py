@@ -39,7 +39,7 @@ def one_problem(r, code: int, needle: str) -> str:
         ("timestamp.yaml", "spec_version: !!timestamp 2026-01-01\n", "YAML tag refused", ":1:15: "),
         ("set.yaml", "spec_version: !!set {a}\n", "YAML tag refused", ":1:15: "),
         ("custom.yaml", "spec_version: !vault abc\n", "YAML tag refused", ":1:15: "),
-        ("key.yaml", "? [a, b]\n: 1\n", "is not a string", ": "),
+        ("key.yaml", "? [a, b]\n: 1\n", "is not a string", ":1:3: "),
         ("recursive.yaml", "a: &x [1, *x]\n", "an alias refers to a node that contains it", ": "),
         ("deep.json", "[" * 5000 + "]" * 5000, "nesting is deeper than 64 levels", ": "),
         ("deep.yaml", "a: " + "[" * 5000 + "]" * 5000 + "\n", "nesting is deeper than 64 levels", ": "),

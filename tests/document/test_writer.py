@@ -48,7 +48,7 @@ def _random_value(rng: random.Random, depth: int = 0):
     if depth < 3 and r < 0.3:
         return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
     return rng.choice([
-        None, True, False, rng.randint(-(2**63), 2**63), rng.random() * 10 ** rng.randint(-30, 30), -0.0, 0.0,
+        None, True, False, rng.randint(-(2**53 - 1), 2**53 - 1), 2**53 - 1, -(2**53 - 1), rng.random() * 10 ** rng.randint(-30, 30), -0.0, 0.0,
         5e-324, 1.7976931348623157e308, "NaN", "Infinity", "-Infinity", _random_string(rng), _random_string(rng),
     ])
 

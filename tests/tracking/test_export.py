@@ -295,3 +295,34 @@ def test_bad_filter_is_a_usage_error(cli, sqlite_uri, tmp_path):
             pass
     r = export(cli, sqlite_uri, "--experiment", "f", "--filter", "params.x === 1", "-o", str(tmp_path / "o"))
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+
+
+def test_a_failed_re_export_leaves_the_previous_manifest_and_sidecars_intact(sqlite_uri, tmp_path):
+    """A full disk, made real with RLIMIT_FSIZE: the sidecar fits, the manifest does not."""
+    import resource
+
+    import mlflow
+
+    with tracking(sqlite_uri):
+        mlflow.set_experiment("disk-full")
+        with mlflow.start_run() as run:
+            mlflow.log_params({f"p{i:03d}": "x" * 200 for i in range(90)})  # a manifest of ~25 KB
+            for step in range(10):
+                mlflow.log_metric("loss", 1.0 / (step + 1), step=step)  # a sidecar of a few hundred bytes
+    out = tmp_path / "out" / "m.yaml"
+    out.parent.mkdir()
+    command = [str(Path(sys.executable).parent / "manifest"), "export", "--tracking-uri", sqlite_uri, run.info.run_id, "-o", str(out), "--history", "sidecar"]
+    r = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    sidecar = out.parent / "m.history" / "loss.json"
+    before = {p: p.read_bytes() for p in (out, sidecar)}
+    assert len(before[out]) > 16_384 > len(before[sidecar])
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16_384, 16_384))
+
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    assert again.returncode == 2, again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1 and "File too large" in again.stderr and "Traceback" not in again.stderr
+    assert {p: p.read_bytes() for p in (out, sidecar)} == before
+    assert sorted(p.name for p in out.parent.rglob("*")) == ["loss.json", "m.history", "m.yaml"]  # no temporary file left

@@ -424,3 +424,122 @@ def test_what_is_uploaded_is_the_copy_that_was_checked(sqlite_uri, model_export)
     assert (got / target.name).read_bytes() == original
     assert sorted(p.name for p in got.iterdir()) == sorted(p.name for p in folder.iterdir())
     assert prepared.staging is None  # the staged copies are gone once uploaded
+
+
+# --------------------------------------------------------------------------- reserved tags
+
+
+def test_recorded_system_tags_never_attach_the_run_to_an_unrelated_run(sqlite_uri, tmp_path):
+    import mlflow
+
+    m = _simple_manifest(tmp_path, sqlite_uri)
+    with tracking(sqlite_uri):
+        mlflow.set_experiment("bystanders")
+        with mlflow.start_run() as bystander:
+            pass
+    data = load_path(m).data
+    data["provenance"]["source"]["system_tags"] = {
+        "mlflow.parentRunId": bystander.info.run_id, "mlflow.rootRunId": bystander.info.run_id,
+        "mlflow.autologging": "sklearn", "manifest.derived_from.id": "urn:uuid:forged",
+    }
+    m.write_text(dumps_yaml(data))
+    r = run_cli("import", "--tracking-uri", sqlite_uri, str(m), "--experiment", "system-tags")
+    assert r.returncode == 0, r.stderr
+    tags = mlflow.MlflowClient(sqlite_uri).get_run(r.stdout.strip()).data.tags
+    assert "mlflow.parentRunId" not in tags and "mlflow.rootRunId" not in tags
+    assert tags["mlflow.autologging"] == "sklearn" and tags["manifest.derived_from.id"] == data["id"]
+    assert "system tag 'mlflow.parentRunId' is not restored (it links to a run of the source store)" in r.stderr
+
+
+def test_a_user_tag_with_a_reserved_name_is_refused_before_anything_is_written(sqlite_uri, tmp_path):
+    m = _simple_manifest(tmp_path, sqlite_uri)
+    data = load_path(m).data
+    data["tags"] = {"mlflow.parentRunId": "0" * 32}
+    m.write_text(dumps_yaml(data))
+    before = _count_runs(sqlite_uri)
+    r = run_cli("import", "--tracking-uri", sqlite_uri, str(m), "--experiment", "reserved")
+    assert r.returncode == 1, r.stderr
+    assert "/tags/mlflow.parentRunId: tag 'mlflow.parentRunId' uses a reserved prefix" in r.stderr
+    assert _count_runs(sqlite_uri) == before
+
+
+# --------------------------------------------------------------------------- signals, leftovers, slow servers
+
+
+def _history_bundle(tmp_path: Path, name: str, points: int = 100_000) -> Path:
+    from manifest.document.writer import dumps_history
+
+    cols = {"step": list(range(points)), "timestamp": [1_700_000_000_000 + i for i in range(points)], "value": [i / 7 for i in range(points)]}
+    bundle = tmp_path / f"bundle-{name}"
+    (bundle / "h").mkdir(parents=True)
+    (bundle / "h" / "loss.json").write_bytes(dumps_history(cols))
+    size, digest = file_digest(bundle / "h" / "loss.json")
+    doc = {
+        "spec_version": "1.0", "id": "urn:uuid:" + str(uuid.uuid4()), "name": name,
+        "provenance": {"created_at": "2026-01-01T00:00:00.000Z", "created_by": {"name": "t", "version": "0"}},
+        "run": {"status": "FINISHED", "start_time": "2026-01-01T00:00:00.000Z", "end_time": "2026-01-01T01:00:00.000Z"},
+        "metrics": {"loss": {"value": cols["value"][-1], "step": points - 1, "timestamp": cols["timestamp"][-1], "history_file": {"path": "h/loss.json", "size": size, "digest": digest, "points": points}}},
+    }
+    (bundle / "m.yaml").write_text(dumps_yaml(doc))
+    return bundle / "m.yaml"
+
+
+def test_sigterm_part_way_cleans_up_as_ctrl_c_does_and_a_retry_succeeds(mlflow_server, tmp_path):
+    import signal
+
+    import mlflow
+    from mlflow.entities import ViewType
+
+    m = _history_bundle(tmp_path, "terminated")
+    proc = subprocess.Popen([str(BIN), "import", "--tracking-uri", mlflow_server.uri, str(m), "--experiment", "terminated", "--jobs", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    client = mlflow.MlflowClient(mlflow_server.uri)
+    deadline = time.monotonic() + 120
+    runs: list[Any] = []
+    while time.monotonic() < deadline and not (runs and client.get_metric_history(runs[0].info.run_id, "loss")):
+        exp = client.get_experiment_by_name("terminated")
+        runs = client.search_runs([exp.experiment_id], run_view_type=ViewType.ALL) if exp else []
+        time.sleep(0.2)
+    assert runs, proc.communicate(timeout=60)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "terminated" in err and "Traceback" not in err and out == ""
+    left = client.get_run(runs[0].info.run_id)
+    assert left.info.status == "FAILED" and left.info.lifecycle_stage == "deleted"
+    assert left.data.tags["manifest.import.error"]
+    r = run_cli("import", "--tracking-uri", mlflow_server.uri, str(m), "--experiment", "terminated")
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_run_left_by_a_killed_import_is_not_taken_for_an_imported_one(sqlite_uri, tmp_path):
+    """What SIGKILL leaves: a RUNNING run with the lineage tags but no completion tag."""
+    import mlflow
+
+    from manifest.document.canonical import manifest_digest
+
+    m = _history_bundle(tmp_path, "killed", points=10)
+    data = load_path(m).data
+    client = mlflow.MlflowClient(sqlite_uri)
+    exp = client.create_experiment("killed")
+    leftover = client.create_run(exp, tags={"manifest.derived_from.sha256": manifest_digest(data)["sha256"], "manifest.derived_from.id": data["id"], "manifest.derived_from.relation": "imported"})
+    first = do_import(sqlite_uri, str(m), "--experiment", "killed")
+    assert first != leftover.info.run_id
+    r = run_cli("import", "--tracking-uri", sqlite_uri, str(m), "--experiment", "killed")
+    assert r.returncode == 5 and first in r.stderr, r.stderr  # the complete import is one
+
+
+def test_a_slow_server_is_reported_as_a_timeout_with_a_hint(tmp_path):
+    import psutil
+
+    server = start_server(tmp_path / "slow")
+    procs = [psutil.Process(server.proc.pid), *psutil.Process(server.proc.pid).children(recursive=True)]
+    try:
+        for p in procs:
+            p.suspend()
+        r = run_cli("export", "0123456789abcdef0123456789abcdef", "--tracking-uri", server.uri, env={"MLFLOW_HTTP_REQUEST_TIMEOUT": "3"}, timeout=120)
+    finally:
+        for p in procs:
+            p.resume()
+        server.stop()
+    assert r.returncode == 3, r.stderr
+    assert "did not answer" in r.stderr and "slow or overloaded" in r.stderr and "Traceback" not in r.stderr

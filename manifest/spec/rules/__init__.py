@@ -16,11 +16,12 @@ from .metrics import metric_histories
 from .models import model_files
 from .paths import unsafe_paths
 from .run import run_times
+from .tags import reserved_tags
 
 Rule = Callable[[dict[str, Any]], Iterable[Problem]]
 
 #: Every rule; problems come out in this order (before they are sorted by position).
-RULES: tuple[Rule, ...] = (run_times, code_state, unsafe_paths, data_inputs, command_template, credentials, metric_histories, model_files)
+RULES: tuple[Rule, ...] = (run_times, code_state, unsafe_paths, data_inputs, command_template, credentials, metric_histories, model_files, reserved_tags)
 
 #: What a rule may raise when it meets a part of a document that does not fit the schema.
 _SHAPE_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError)

@@ -39,6 +39,7 @@ def relative_paths(d: dict[str, Any]) -> Iterator[tuple[str, str]]:
         if "history_file" in m:
             yield join_pointer(["metrics", name, "history_file", "path"]), m["history_file"]["path"]
     for i, a in enumerate(d.get("artifacts") or []):
+        yield f"/artifacts/{i}/path", a["path"]  # in the artifact store, which refuses the same forms
         if "local_path" in a:
             yield f"/artifacts/{i}/local_path", a["local_path"]
     yield from _model_paths(d.get("models") or [])

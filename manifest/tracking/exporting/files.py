@@ -3,38 +3,23 @@ output, a file, or a directory, each file written atomically and checked valid f
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
 from ...core.names import safe_name
 from ...core.problems import BadRequest, InvalidManifest, Problem
-from ...document.writer import atomic_write, dumps
+from ...document.writer import dumps, write_all
 from ...spec.validation import validate_data
 from .options import Exported, ExportOptions
 from .run import export_run, get_run
 
 
 def write_exported(exported: Exported, target: Path, fmt: str) -> None:
-    """Write the files that travel with the manifest, then the manifest (each atomically)."""
-    written: list[Path] = []
-    try:
-        for rel, content in exported.files.items():
-            dest = target.parent / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, Path):
-                tmp = dest.with_name(f".{dest.name}.tmp")
-                shutil.copyfile(content, tmp)
-                tmp.replace(dest)
-            else:
-                atomic_write(dest, content)
-            written.append(dest)
-        atomic_write(target, dumps(exported.manifest, fmt))
-    except BaseException:
-        for p in written:
-            p.unlink(missing_ok=True)
-        raise
+    """The files that travel with the manifest and the manifest itself, all or nothing: a failed
+    re-export leaves the previous manifest and its sidecars as they were."""
+    files: list[tuple[Path, str | bytes | Path]] = [(target.parent / rel, content) for rel, content in exported.files.items()]
+    write_all([*files, (target, dumps(exported.manifest, fmt))])  # the manifest last: it names the others
 
 
 def run_file_stem(run: Any) -> str:

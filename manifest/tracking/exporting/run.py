@@ -22,7 +22,7 @@ from ...core.problems import NotFound, Problem, Refused
 from ...core.reals import json_real, same_real
 from ...core.templates import derive_template
 from ...core.times import ms_to_timestamp, now_timestamp
-from ...core.uris import mask_uri, strip_credentials
+from ...core.uris import EMBEDDED_URI, mask_uri, strip_credentials
 from ...document.writer import dumps_history
 from ..histories import fetch_histories
 from ..store import mlflow_errors
@@ -128,7 +128,7 @@ class _Build:
     def _provenance(self, tags: dict[str, str]) -> dict[str, Any]:
         info = self.run.info
         exp = self.client.get_experiment(info.experiment_id)
-        system_tags = {k: v for k, v in tags.items() if k.startswith("mlflow.") and k not in MAPPED_TAGS}
+        system_tags = {k: mask_free_uri(v) for k, v in tags.items() if k.startswith("mlflow.") and k not in MAPPED_TAGS}
         source: dict[str, Any] = {
             "system": "mlflow", "system_version": mlflow.__version__, "tracking_uri": strip_credentials(self.tracking_uri),
             "experiment_id": info.experiment_id, "experiment_name": exp.name, "run_id": info.run_id,
@@ -140,6 +140,11 @@ class _Build:
         if derived:
             prov["derived_from"] = derived
         return prov
+
+
+def mask_free_uri(value: str) -> str:
+    """A tag value that is a URI, without its credentials (MLflow records some URIs as given)."""
+    return strip_credentials(value) if EMBEDDED_URI.fullmatch(value) else value
 
 
 def _derived_from(tags: dict[str, str]) -> dict[str, Any] | None:

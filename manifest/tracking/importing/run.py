@@ -8,14 +8,18 @@ run FAILED with a ``manifest.import.error`` tag and deletes it, so no half-made 
 
 from __future__ import annotations
 
+import signal
 import tempfile
+import threading
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Iterator
 
 from mlflow.entities import Dataset, DatasetInput, InputTag, Param, RunTag, ViewType
 
 from ...core.params import param_text
 from ...core.problems import ManifestError, NotFound, Problem, Refused
+from ...core.text import one_line
 from ...core.times import ts_to_ms
 from ...core.uris import mask_uri
 from ..capture import write_context_dir
@@ -24,9 +28,12 @@ from ..store import mlflow_errors
 from ..tags import (
     CONTEXT_DIR,
     CONTEXT_VERSION,
+    LINKING_TAGS,
+    MAPPED_TAGS,
     TAG_DERIVED_ID,
     TAG_DERIVED_RELATION,
     TAG_DERIVED_SHA256,
+    TAG_IMPORT_COMPLETE,
     TAG_IMPORT_ERROR,
     TAG_SOURCE_EXPERIMENT,
     TAG_SOURCE_RUN,
@@ -38,12 +45,27 @@ from .options import MAX_PARAMS, MAX_TAGS, ImportOptions, chunks
 from .prepare import Prepared
 
 
+def restorable_system_tags(system_tags: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The recorded system tags an import may set, and why the others are not set.
+
+    Only MLflow's own tags are restored, never those that fields of the manifest hold (they are set
+    from the fields) nor those that link a run to another run or model by id: restored in another
+    store, such an id would attach the new run to an unrelated run there.
+    """
+    kept: dict[str, str] = {}
+    dropped: list[str] = []
+    for k, v in system_tags.items():
+        if not k.startswith("mlflow.") or k in MAPPED_TAGS or k in LINKING_TAGS:
+            dropped.append(f"system tag {one_line(k)!r} is not restored ({'it links to a run of the source store' if k in LINKING_TAGS else 'not a tracking-system tag, or a field holds it'})")
+        else:
+            kept[k] = v
+    return kept, dropped
+
+
 def _run_tags(data: dict[str, Any], digest: str, parent_map: dict[str, str]) -> tuple[dict[str, str], list[str]]:
-    tags: dict[str, str] = {}
-    warnings: list[str] = []
     src = (data["provenance"].get("source") or {})
-    tags.update(src.get("system_tags") or {})
-    tags.update(data.get("tags") or {})
+    tags, warnings = restorable_system_tags(src.get("system_tags") or {})
+    tags.update(data.get("tags") or {})  # no reserved name: validation refused those (rule reserved-tag)
     tags["mlflow.runName"] = data["name"]
     run = data["run"]
     if run.get("user"):
@@ -93,9 +115,18 @@ def _context(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def find_duplicate(client: Any, experiment_id: str, digest: str) -> str | None:
-    """An active run of the experiment imported from a manifest with this digest."""
-    runs = client.search_runs([experiment_id], f"tags.`{TAG_DERIVED_SHA256}` = '{digest}'", run_view_type=ViewType.ACTIVE_ONLY, max_results=1)
-    return runs[0].info.run_id if runs else None
+    """An active run of the experiment imported completely from a manifest with this digest.
+
+    A run that an interrupted import left behind (killed before it could clean up) is not a
+    duplicate: it lacks the completion tag, which an import sets last (runs imported before that
+    tag existed count when they ended with a status other than RUNNING and carry no error tag).
+    """
+    runs = client.search_runs([experiment_id], f"tags.`{TAG_DERIVED_SHA256}` = '{digest}'", run_view_type=ViewType.ACTIVE_ONLY, max_results=100)
+    for r in runs:
+        tags = r.data.tags
+        if tags.get(TAG_IMPORT_COMPLETE) == "true" or (TAG_IMPORT_COMPLETE not in tags and TAG_IMPORT_ERROR not in tags and r.info.status != "RUNNING" and tags.get(TAG_DERIVED_RELATION) == "imported"):
+            return str(r.info.run_id)
+    return None
 
 
 def experiment_for(client: Any, name: str, uri: str) -> str:
@@ -132,6 +163,7 @@ def import_prepared(client: Any, prep: Prepared, *, tracking_uri: str, options: 
             if status in ("FINISHED", "FAILED", "KILLED"):
                 end = ts_to_ms(run["end_time"]) if run.get("end_time") else None
                 client.set_terminated(run_id, status, end_time=end)
+            client.set_tag(run_id, TAG_IMPORT_COMPLETE, "true")  # last: only a whole import counts as one
     except BaseException as exc:
         reason = exc.problems[0].message if isinstance(exc, ManifestError) else f"{type(exc).__name__}: {exc}"
         note = _abandon(client, run_id, reason)
@@ -142,7 +174,30 @@ def import_prepared(client: Any, prep: Prepared, *, tracking_uri: str, options: 
 
 
 def _abandon(client: Any, run_id: str, reason: str) -> str:
-    """Mark a partial run FAILED with the reason, then delete it; say what was done."""
+    """Mark a partial run FAILED with the reason, then delete it; say what was done. A second
+    Ctrl-C or SIGTERM waits until this is done (the clean-up is what the first one asked for)."""
+    with signals_deferred():
+        return _clean_up(client, run_id, reason)
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM held back (in the main thread) for the duration, then delivered."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    old = {s: signal.signal(s, lambda n, f: caught.append(n)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        if caught:
+            signal.raise_signal(caught[0])
+
+
+def _clean_up(client: Any, run_id: str, reason: str) -> str:
     done = []
     try:
         client.set_tag(run_id, TAG_IMPORT_ERROR, reason[:5000])
