@@ -64,4 +64,4 @@ def number_problem(token: str, name: str, line: int | None = None, column: int |
 
 def _is_integer(token: str) -> bool:
     t = token.lstrip("+-")
-    return t.isdigit() or (t[:2] in ("0x", "0o") and len(t) > 2)
+    return (t.isascii() and t.isdigit()) or (t[:2] in ("0x", "0o") and len(t) > 2)

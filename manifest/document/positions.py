@@ -48,7 +48,7 @@ def _yaml_locator(text: str) -> Locator:
                 else:
                     return _mark(node)
             elif isinstance(node, SequenceNode):
-                if not tok.isdigit() or int(tok) >= len(node.value):
+                if not (tok.isascii() and tok.isdigit()) or int(tok) >= len(node.value):
                     return _mark(node)
                 node = node.value[int(tok)]
             else:
@@ -101,7 +101,7 @@ def _locate_json(text: str, tokens: list[str], want_key: bool) -> tuple[int, int
                 return _line_col(text, pos)
             key_pos, pos = found
         elif ch == "[":
-            if not tok.isdigit():
+            if not (tok.isascii() and tok.isdigit()):
                 return _line_col(text, pos)
             item = _array_item(text, pos, int(tok))
             if item is None:

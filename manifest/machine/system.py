@@ -119,7 +119,7 @@ def accelerators(timeout: float = 10.0) -> list[dict[str, Any]]:
             groups[key]["count"] += 1
             continue
         acc: dict[str, Any] = {"kind": "gpu", "vendor": "NVIDIA", "model": name, "count": 1, "driver_version": driver}
-        if mem.isdigit():
+        if mem.isascii() and mem.isdigit():
             acc["memory_bytes"] = int(mem) * 1024 * 1024
         if cuda:
             acc["cuda_version"] = cuda

@@ -65,7 +65,7 @@ def schema_problems(data: Any, version: str = LATEST_VERSION, *, engine: Engine 
 
 
 def _pointer_key(pointer: str) -> list[Any]:
-    return [(0, int(t)) if t.isdigit() else (1, t) for t in pointer.split("/")]
+    return [(0, int(t)) if t.isascii() and t.isdigit() else (1, t) for t in pointer.split("/")]
 
 
 def _resolve(data: Any, path: list[Any]) -> Any:

@@ -86,3 +86,16 @@ def test_a_mapping_key_that_is_not_a_string_is_refused_with_its_position(text: s
     code, line, column, _ = _refused(text, "yaml")
     assert (code, line) == ("non-string-key", 1)
     assert column in (1, 3)
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_a_member_named_with_a_unicode_digit_is_reported_not_a_crash(fmt: str):
+    """Found by `make fuzz`: '¹'.isdigit() is true but int('¹') fails, in pointer sorting and positions."""
+    from manifest import validate
+
+    data = minimal()
+    data["provenance"] = {"¹": None}
+    text = json.dumps(data, ensure_ascii=False) if fmt == "json" else dumps_yaml(data)
+    problems = validate(parse_text(text, fmt, name="m"))  # type: ignore[arg-type]
+    assert {p.pointer for p in problems} >= {"/provenance/¹", "/provenance"}
+    assert all(p.line is not None for p in problems if p.pointer and p.pointer.startswith("/provenance"))

@@ -59,19 +59,12 @@ def target_reader(seconds: float) -> None:
 
 def target_validator(seconds: float) -> None:
     from hypothesis import HealthCheck, given, settings
-    from hypothesis import strategies as st
 
-    from manifest.document.reader import load_path
     from manifest.spec.validation import validate_data
 
-    base = load_path(ROOT / "examples" / "iris" / "manifest.yaml").data
-    paths = _paths(base)
-
     @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(st.sampled_from(paths), _json_values(), st.sampled_from(["set", "delete"]))
-    def one(path: tuple[Any, ...], value: Any, how: str) -> None:
-        doc = copy.deepcopy(base)
-        _mutate(doc, path, value, how)
+    @given(_mutated_example())
+    def one(doc: Any) -> None:
         validate_data(doc)  # returns problems; raising anything is a bug
 
     _until(seconds, one)
@@ -102,21 +95,14 @@ def target_digests(seconds: float) -> None:
 
 def target_planning(seconds: float) -> None:
     from hypothesis import HealthCheck, given, settings
-    from hypothesis import strategies as st
 
     from manifest.core.problems import ManifestError
-    from manifest.document.reader import load_path
     from manifest.document.writer import dumps_yaml
     from manifest.tracking.importing.prepare import prepare
 
-    base = load_path(ROOT / "examples" / "iris" / "manifest.yaml").data
-    paths = _paths(base)
-
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(st.sampled_from(paths), _json_values(), st.sampled_from(["set", "delete"]))
-    def one(path: tuple[Any, ...], value: Any, how: str) -> None:
-        doc = copy.deepcopy(base)
-        _mutate(doc, path, value, how)
+    @given(_mutated_example())
+    def one(doc: Any) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             m = Path(tmp) / "m.yaml"
             try:
@@ -129,6 +115,22 @@ def target_planning(seconds: float) -> None:
                 pass
 
     _until(seconds, one)
+
+
+def _mutated_example() -> Any:
+    """The reference example with one member replaced by an arbitrary JSON value, or removed."""
+    from hypothesis import strategies as st
+
+    from manifest.document.reader import load_path
+
+    base = load_path(ROOT / "examples" / "iris" / "manifest.yaml").data
+
+    def mutate(path: tuple[Any, ...], value: Any, how: str) -> Any:
+        doc = copy.deepcopy(base)
+        _mutate(doc, path, value, how)
+        return doc
+
+    return st.builds(mutate, st.sampled_from(_paths(base)), _json_values(), st.sampled_from(["set", "delete"]))
 
 
 def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -15,7 +15,7 @@ def find_runs(client: Any, experiment: str, filter_string: str | None, tracking_
     """The active runs of an experiment (by name, or id when no name matches), oldest first."""
     with mlflow_errors(tracking_uri, f"(experiment {experiment!r})"):
         exp = client.get_experiment_by_name(experiment)
-        if exp is None and experiment.isdigit():
+        if exp is None and experiment.isascii() and experiment.isdigit():
             try:
                 exp = client.get_experiment(experiment)
             except Exception:  # noqa: BLE001

@@ -136,7 +136,7 @@ def _registered(client: Any, run_id: str) -> dict[str, list[dict[str, Any]]]:
             entry["tags"] = dict(mv.tags)
         out.setdefault(model_id, []).append(entry)
     for v in out.values():
-        v.sort(key=lambda e: (e["name"], int(e["version"]) if e["version"].isdigit() else 0))
+        v.sort(key=lambda e: (e["name"], int(e["version"]) if e["version"].isascii() and e["version"].isdigit() else 0))
     return out
 
 
