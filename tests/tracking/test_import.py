@@ -541,5 +541,8 @@ def test_a_slow_server_is_reported_as_a_timeout_with_a_hint(tmp_path):
         for p in procs:
             p.resume()
         server.stop()
+        for p in procs[1:]:  # the workers, should the server's own shutdown miss one
+            if p.is_running():
+                p.terminate()
     assert r.returncode == 3, r.stderr
     assert "did not answer" in r.stderr and "slow or overloaded" in r.stderr and "Traceback" not in r.stderr
