@@ -7,20 +7,5 @@
 
 from __future__ import annotations
 
-from .tracking.capture import (
-    CONTEXT_DIR,
-    CONTEXT_FILE,
-    CONTEXT_VERSION,
-    DEFAULT_ENV_ALLOWLIST,
-    DIFF_FILE,
-    collect_context,
-    command_line,
-    log_context,
-    seed_everything,
-    write_context_dir,
-)
-
-__all__ = [
-    "CONTEXT_DIR", "CONTEXT_FILE", "CONTEXT_VERSION", "DEFAULT_ENV_ALLOWLIST", "DIFF_FILE",
-    "collect_context", "command_line", "log_context", "seed_everything", "write_context_dir",
-]
+from .tracking.capture import *  # noqa: F403  # the public names, listed once in its __all__
+from .tracking.capture import __all__  # noqa: F401

@@ -23,10 +23,6 @@ class ImportArgs:
     register_model: str | None
     jobs: int
 
-    def check(self) -> None:
-        if "-" in self.paths:
-            raise click.UsageError("import reads files (history sidecars and model files lie next to them), not standard input")
-
 
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
@@ -45,8 +41,7 @@ def command(**kwargs: Any) -> None:
     refused, 4 experiment deleted, 5 already imported (see --allow-duplicate), 6 a file next to the
     manifest is missing or differs from its digest.
     """
-    args = ImportArgs(**kwargs)
-    args.check()
+    args = ImportArgs(**kwargs)  # "-" is refused by prepare_paths, before the store is touched
     from ..tracking.importing.batch import import_paths  # lazy: the tracking layer imports MLflow (~1.5 s)
     from ..tracking.importing.options import ImportOptions  # lazy: as above
     from ..tracking.importing.prepare import prepare_paths  # lazy: as above

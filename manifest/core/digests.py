@@ -27,12 +27,13 @@ ALGORITHMS: dict[str, tuple[str, int]] = {
 CHUNK = 1024 * 1024
 
 
-def _hashers(algorithms: Iterable[str]) -> dict[str, "hashlib._Hash"]:
+def hashers(algorithms: Iterable[str]) -> dict[str, "hashlib._Hash"]:
+    """A fresh hash object per algorithm, for hashing a stream once for all of them."""
     return {a: hashlib.new(ALGORITHMS[a][0]) for a in algorithms}
 
 
 def digest_bytes(data: bytes, algorithms: Iterable[str] = ("sha256",)) -> dict[str, str]:
-    hs = _hashers(algorithms)
+    hs = hashers(algorithms)
     for h in hs.values():
         h.update(data)
     return {a: h.hexdigest() for a, h in hs.items()}
@@ -40,7 +41,7 @@ def digest_bytes(data: bytes, algorithms: Iterable[str] = ("sha256",)) -> dict[s
 
 def file_digest(path: str | os.PathLike[str], algorithms: Iterable[str] = ("sha256",)) -> tuple[int, dict[str, str]]:
     """``(size, {algorithm: hex})`` of one file, read in 1 MiB chunks."""
-    hs = _hashers(algorithms)
+    hs = hashers(algorithms)
     size = 0
     with open(path, "rb") as fh:
         while chunk := fh.read(CHUNK):

@@ -58,6 +58,3 @@ def type_param(text: str) -> Scalar:
 def type_params(params: dict[str, str]) -> dict[str, Any]:
     return {k: type_param(v) for k, v in params.items()}
 
-
-def params_text(params: dict[str, Any]) -> dict[str, str]:
-    return {k: param_text(v) for k, v in params.items()}

@@ -9,7 +9,8 @@ import re
 from typing import Any
 
 from ..core.problems import InvalidManifest, Problem
-from .limits import check_keys_depth, number_problem, too_deep
+from ..core.text import shorten
+from .limits import check_depth, out_of_range, too_deep
 from .positions import find_json_duplicate
 
 
@@ -46,14 +47,14 @@ class _OutOfRange(Exception):
 
 
 def _checked_int(token: str) -> int:
-    if len(token.lstrip("-")) > 15 and number_problem(token, ""):
+    if len(token.lstrip("-")) > 15 and out_of_range(token):
         raise _OutOfRange(token)
     return int(token)
 
 
 def _checked_float(token: str) -> float:
     value = float(token)
-    if math.isinf(value):
+    if math.isinf(value):  # only an overflowing literal: JSON has no inf
         raise _OutOfRange(token)
     return value
 
@@ -61,7 +62,7 @@ def _checked_float(token: str) -> float:
 def parse_json(text: str, name: str) -> Any:
     """The data of a strict JSON text; :class:`InvalidManifest` with a position otherwise."""
     data = _load_json(text, name)
-    check_keys_depth(data, name)
+    check_depth(data, name)
     if "\\u" in text and re.search(r"\\u[dD][89abAB]", text):
         _refuse_lone_surrogates(data, name)
     return data
@@ -88,14 +89,16 @@ def _refuse_lone_surrogates(v: Any, name: str) -> None:
             try:
                 x.encode("utf-8")
             except UnicodeEncodeError:
-                raise InvalidManifest(Problem("encoding", f"string {x[:40]!r} holds an unpaired UTF-16 surrogate escape; it is not valid Unicode text"), file=name) from None
+                raise InvalidManifest(Problem("encoding", f"string {shorten(repr(x), 42)} holds an unpaired UTF-16 surrogate escape; it is not valid Unicode text"), file=name) from None
 
 
 def _load_json(text: str, name: str) -> Any:
     try:
         return load_numbers(text)
     except _OutOfRange as exc:
-        raise number_problem(exc.token, name, *_find_constant(text, exc.token)) or InvalidManifest(Problem("number-out-of-range", f"number {exc.token} is out of range"), file=name) from None
+        problem = out_of_range(exc.token)
+        assert problem is not None  # the hooks raise only for tokens out_of_range refuses
+        raise InvalidManifest(problem.at(*_find_constant(text, exc.token)), file=name) from None
     except json.JSONDecodeError as exc:
         raise InvalidManifest(Problem("json-syntax", f"invalid JSON: {exc.msg}", None, exc.lineno, exc.colno), file=name) from None
     except _DuplicateKey as exc:

@@ -17,8 +17,10 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode
 from ruamel.yaml.resolver import BaseResolver
 from ruamel.yaml.tag import Tag
 
+from ..core.problems import Problem
 from ..core.reals import json_real
-from .limits import number_problem
+from ..core.text import shorten
+from .limits import out_of_range
 
 _NULL = re.compile(r"~|null|Null|NULL|")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -71,15 +73,13 @@ class ValueRefused(ConstructorError):
         self.code = code
 
 
-def _short_repr(v: Any) -> str:
-    text = repr(v)
-    return text if len(text) <= 40 else text[:40] + "…"
+def _refused(problem: Problem, node: Any) -> ValueRefused:
+    return ValueRefused(problem.code, problem.message, node.start_mark)
 
 
 def _mismatch(node: Any, kind: str) -> ValueRefused:
-    shown = node.value if len(node.value) <= 40 else node.value[:40] + "…"
     tag = str(node.tag).replace(_TAG, "!!")
-    return ValueRefused("tag-mismatch", f"{tag} is set on {shown!r}, which is not {kind} in the YAML 1.2 core schema", node.start_mark)
+    return ValueRefused("tag-mismatch", f"{tag} is set on {shorten(repr(node.value), 42)}, which is not {kind} in the YAML 1.2 core schema", node.start_mark)
 
 
 class CoreConstructor(SafeConstructor):
@@ -89,7 +89,7 @@ class CoreConstructor(SafeConstructor):
 
     def check_mapping_key(self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any) -> bool:
         if not isinstance(key, str):  # before ruamel hashes it: a list or mapping key would raise TypeError
-            raise ValueRefused("non-string-key", f"mapping key {_short_repr(key)} is not a string (quote it)", key_node.start_mark)
+            raise ValueRefused("non-string-key", f"mapping key {shorten(repr(key), 42)} is not a string (quote it)", key_node.start_mark)
         return bool(super().check_mapping_key(node, key_node, mapping, key, value))
 
     def construct_yaml_null(self, node: Any) -> None:
@@ -101,9 +101,9 @@ class CoreConstructor(SafeConstructor):
         v = node.value
         if not _INT.fullmatch(v):
             raise _mismatch(node, "an integer")
-        refused = number_problem(v, "")
+        refused = out_of_range(v)
         if refused is not None:
-            raise ValueRefused("integer-out-of-range", refused.problems[0].message, node.start_mark)
+            raise _refused(refused, node)
         if v.startswith("0o"):
             return int(v[2:], 8)
         if v.startswith("0x"):
@@ -118,10 +118,10 @@ class CoreConstructor(SafeConstructor):
             return json_real(math.nan)
         if v.endswith(".inf"):
             return json_real(-math.inf if v.startswith("-") else math.inf)
-        f = float(v)
-        if math.isinf(f):  # a literal too large for binary64: refused, not read as an infinity
-            raise ValueRefused("number-out-of-range", number_problem(node.value, "").problems[0].message, node.start_mark)  # type: ignore[union-attr]
-        return f
+        refused = out_of_range(node.value)  # a literal too large for binary64: refused, not read as an infinity
+        if refused is not None:
+            raise _refused(refused, node)
+        return float(v)
 
     def construct_yaml_bool(self, node: Any) -> bool:
         if node.value not in _BOOL:

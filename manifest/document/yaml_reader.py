@@ -19,7 +19,7 @@ from ruamel.yaml.nodes import MappingNode, SequenceNode
 from ..core.problems import InvalidManifest, Problem
 from ..core.reals import NON_FINITE
 from .json_reader import load_numbers
-from .limits import MAX_ALIAS_EXPANSION, MAX_DEPTH, check_keys_depth, non_string_key, too_deep
+from .limits import MAX_ALIAS_EXPANSION, MAX_DEPTH, check_depth, too_deep
 from .yaml_core import ValueRefused, composer, safe_loader
 
 
@@ -68,17 +68,9 @@ def parse_yaml(text: str, name: str) -> Any:
         where = f" (first at line {first})" if first is not None else ""
         raise InvalidManifest(Problem("duplicate-key", f"duplicate key {key}{where}", None, mark.line + 1, mark.column + 1), file=name) from None
     except ValueRefused as exc:
-        mark = exc.problem_mark
-        raise InvalidManifest(Problem(exc.code, str(exc.problem), None, mark.line + 1, mark.column + 1), file=name) from None
+        raise InvalidManifest(Problem(exc.code, str(exc.problem), None, *_line_col(exc)), file=name) from None
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        code = "forbidden-tag" if "tag" in str(exc.problem) and "constructor" in type(exc).__name__.lower() else "yaml-syntax"
-        if "unhashable key" in str(exc.problem):
-            raise InvalidManifest(Problem("non-string-key", "a mapping key is a mapping or a sequence, not a string", None, *_line_col(exc)), file=name) from None
-        what = " ".join(s for s in (exc.context, exc.problem) if s)
-        msg = f"YAML tag refused: {exc.problem}" if code == "forbidden-tag" else f"invalid YAML: {what}"
-        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
-        raise InvalidManifest(Problem(code, msg, None, line, col), file=name) from None
+        raise InvalidManifest(_marked_problem(exc), file=name) from None
     except RecursionError:
         raise too_deep(name) from None
     except YAMLError as exc:
@@ -173,15 +165,26 @@ def _has_content(text: str) -> bool:
     return any(ln.strip() and not ln.lstrip().startswith(("#", "---", "...")) for ln in text.splitlines())
 
 
+def _marked_problem(exc: MarkedYAMLError) -> Problem:
+    """The problem of a YAML error that has a position: a refused tag, a key that is a
+    collection (ruamel's own "unhashable key"), or a syntax error."""
+    if "unhashable key" in str(exc.problem):
+        return Problem("non-string-key", "a mapping key is a mapping or a sequence, not a string", None, *_line_col(exc))
+    if "tag" in str(exc.problem) and "constructor" in type(exc).__name__.lower():
+        return Problem("forbidden-tag", f"YAML tag refused: {exc.problem}", None, *_line_col(exc))
+    what = " ".join(s for s in (exc.context, exc.problem) if s)
+    return Problem("yaml-syntax", f"invalid YAML: {what}", None, *_line_col(exc))
+
+
 def _line_col(exc: Any) -> tuple[int | None, int | None]:
     mark = exc.problem_mark or exc.context_mark
     return (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
 
 
 def _check_tree(data: Any, text: str, name: str) -> None:
-    """Refuse non-string keys, cycles, too-deep nesting and alias bombs (memoised, linear time)."""
+    """Refuse cycles, too-deep nesting and alias bombs (memoised, linear time)."""
     if "*" not in text:  # no alias: the tree is a tree; only keys and depth need checking
-        check_keys_depth(data, name)
+        check_depth(data, name)
         return
     walk = _AliasWalk(name)
     size = walk.size(data, 0)
@@ -211,10 +214,6 @@ class _AliasWalk:
             raise InvalidManifest(Problem("recursive-alias", "an alias refers to a node that contains it"), file=self.name)
         if depth > MAX_DEPTH:
             raise too_deep(self.name)
-        if isinstance(obj, dict):
-            bad = next((k for k in obj if not isinstance(k, str)), None)
-            if bad is not None:
-                raise non_string_key(bad, self.name)
         self.active.add(oid)
         self.own += 1 + len(obj)
         total = 1

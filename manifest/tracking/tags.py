@@ -21,7 +21,6 @@ MAPPED_TAGS = frozenset({
 #: another store the id would name an unrelated run (the parent link is rebuilt from ``run.parent``).
 LINKING_TAGS = frozenset({"mlflow.parentRunId", "mlflow.rootRunId", "mlflow.log-model.history", "mlflow.loggedModels", "mlflow.modelVersions"})
 #: Tags this tool sets; export turns the ``derived_from`` ones back into ``provenance.derived_from``.
-LINEAGE_PREFIX = "manifest."
 TAG_DERIVED_ID = "manifest.derived_from.id"
 TAG_DERIVED_SHA256 = "manifest.derived_from.sha256"
 TAG_DERIVED_RELATION = "manifest.derived_from.relation"

@@ -24,9 +24,10 @@ from ...core.templates import derive_template
 from ...core.times import ms_to_timestamp, now_timestamp
 from ...core.uris import EMBEDDED_URI, mask_uri, strip_credentials
 from ...document.writer import dumps_history
+from ...spec.rules.tags import RESERVED_PREFIXES
 from ..histories import fetch_histories
 from ..store import mlflow_errors
-from ..tags import CONTEXT_DIR, CONTEXT_NAME, DIFF_NAME, LINEAGE_PREFIX, MAPPED_TAGS, TAG_DERIVED_ID, TAG_DERIVED_RELATION, TAG_DERIVED_SHA256
+from ..tags import CONTEXT_DIR, CONTEXT_NAME, DIFF_NAME, MAPPED_TAGS, TAG_DERIVED_ID, TAG_DERIVED_RELATION, TAG_DERIVED_SHA256
 from .datasets import data_inputs, json_or_none
 from .models import models as run_models
 from .options import Exported, ExportOptions
@@ -120,7 +121,7 @@ class _Build:
         m["metrics"] = {key: _metric(key, self.run.data.metrics[key], histories[key], self.opts, self.stem, self.out) for key in keys}
         m["artifacts"] = _artifacts(self.client, info.run_id, self.opts, self.stem, self.tmp, self.out)
         m["models"] = models
-        m["tags"] = {k: v for k, v in tags.items() if not k.startswith("mlflow.") and not k.startswith(LINEAGE_PREFIX)}
+        m["tags"] = {k: v for k, v in tags.items() if not k.startswith(RESERVED_PREFIXES)}  # the others come from fields
         if ctx.get("git", {}).get("available") is False:
             self.out.warnings.append(f"the training script was not in a git repository: {ctx['git'].get('reason')}")
         return {k: v for k, v in m.items() if v}
@@ -128,7 +129,7 @@ class _Build:
     def _provenance(self, tags: dict[str, str]) -> dict[str, Any]:
         info = self.run.info
         exp = self.client.get_experiment(info.experiment_id)
-        system_tags = {k: mask_free_uri(v) for k, v in tags.items() if k.startswith("mlflow.") and k not in MAPPED_TAGS}
+        system_tags = {k: _without_credentials(v) for k, v in tags.items() if k.startswith("mlflow.") and k not in MAPPED_TAGS}
         source: dict[str, Any] = {
             "system": "mlflow", "system_version": mlflow.__version__, "tracking_uri": strip_credentials(self.tracking_uri),
             "experiment_id": info.experiment_id, "experiment_name": exp.name, "run_id": info.run_id,
@@ -142,8 +143,8 @@ class _Build:
         return prov
 
 
-def mask_free_uri(value: str) -> str:
-    """A tag value that is a URI, without its credentials (MLflow records some URIs as given)."""
+def _without_credentials(value: str) -> str:
+    """A tag value that is a URI, with its credentials removed (MLflow records some URIs as given)."""
     return strip_credentials(value) if EMBEDDED_URI.fullmatch(value) else value
 
 

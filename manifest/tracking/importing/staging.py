@@ -9,13 +9,12 @@ socket, or a file the manifest does not list is refused, each named, before the 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterable
 
-from ...core.digests import ALGORITHMS, CHUNK, listing_digest
+from ...core.digests import ALGORITHMS, CHUNK, digest_bytes, hashers, listing_digest, tree_files
 from ...core.problems import IntegrityError, Problem
 
 
@@ -45,24 +44,22 @@ def _check(got_size: int, got: dict[str, str], size: int | None, digest: dict[st
             raise IntegrityError(Problem("digest-mismatch", f"{what} {path} has {alg} {got[alg]}; the manifest says {want}", pointer))
 
 
-def _hashers(digest: dict[str, str] | None) -> dict[str, "hashlib._Hash"]:
-    return {a: hashlib.new(ALGORITHMS[a][0]) for a in (digest or {"sha256": ""}) if a in ALGORITHMS}
+def _algorithms(digest: dict[str, str] | None) -> list[str]:
+    """The algorithms to hash with: those recorded (known ones), else SHA-256."""
+    return [a for a in (digest or {"sha256": ""}) if a in ALGORITHMS]
 
 
 def read_checked(path: Path, size: int | None, digest: dict[str, str] | None, what: str, pointer: str) -> bytes:
     """The bytes of a regular file, read once and checked against its size and digests."""
-    hs = _hashers(digest)
     with _open_regular(path, what, pointer) as fh:
         data = fh.read()
-    for h in hs.values():
-        h.update(data)
-    _check(len(data), {a: h.hexdigest() for a, h in hs.items()}, size, digest, what, path, pointer)
+    _check(len(data), digest_bytes(data, _algorithms(digest)), size, digest, what, path, pointer)
     return data
 
 
-def stage_file(src: Path, dest: Path, size: int | None, digest: dict[str, str] | None, what: str, pointer: str) -> Path:
-    """Copy ``src`` to ``dest`` hashing what is copied; the copy is kept only if it matches."""
-    hs = _hashers(digest)
+def _copy(src: Path, dest: Path, algorithms: list[str], what: str, pointer: str) -> tuple[int, dict[str, str]]:
+    """Copy ``src`` to a new ``dest``, hashing the bytes as they are copied: ``(size, digests)``."""
+    hs = hashers(algorithms)
     dest.parent.mkdir(parents=True, exist_ok=True)
     n = 0
     with _open_regular(src, what, pointer) as fh, open(dest, "xb") as out:
@@ -71,8 +68,14 @@ def stage_file(src: Path, dest: Path, size: int | None, digest: dict[str, str] |
             for h in hs.values():
                 h.update(chunk)
             out.write(chunk)
+    return n, {a: h.hexdigest() for a, h in hs.items()}
+
+
+def stage_file(src: Path, dest: Path, size: int | None, digest: dict[str, str] | None, what: str, pointer: str) -> Path:
+    """Copy ``src`` to ``dest`` hashing what is copied; the copy is kept only if it matches."""
+    n, got = _copy(src, dest, _algorithms(digest), what, pointer)
     try:
-        _check(n, {a: h.hexdigest() for a, h in hs.items()}, size, digest, what, src, pointer)
+        _check(n, got, size, digest, what, src, pointer)
     except IntegrityError:
         dest.unlink(missing_ok=True)
         raise
@@ -117,18 +120,9 @@ def stage_tree(src: Path, dest: Path, size: int | None, digest: dict[str, str] |
     problems = folder_problems(src, None, what, pointer)
     if problems:
         raise IntegrityError(problems)
-    files: list[tuple[str, int, dict[str, str]]] = []
-    for dirpath, _, filenames in os.walk(src, followlinks=False):
-        for name in filenames:
-            p = Path(dirpath, name)
-            rel = p.relative_to(src).as_posix()
-            copy = stage_file(p, dest / PurePosixPath(rel), None, None, what, pointer)
-            hs = {a: hashlib.new(ALGORITHMS[a][0]) for a in (digest or {"sha256": ""}) if a in ALGORITHMS}
-            data = copy.read_bytes()
-            for h in hs.values():
-                h.update(data)
-            files.append((rel, len(data), {a: h.hexdigest() for a, h in hs.items()}))
+    algorithms = _algorithms(digest)
+    files = [(rel, *_copy(p, dest / PurePosixPath(rel), algorithms, what, pointer)) for rel, p in tree_files(src)]
     dest.mkdir(parents=True, exist_ok=True)
-    got = {a: listing_digest(((rel, d[a]) for rel, _, d in files), a) for a in (digest or {"sha256": ""}) if a in ALGORITHMS}
+    got = {a: listing_digest(((rel, d[a]) for rel, _, d in files), a) for a in algorithms}
     _check(sum(n for _, n, _ in files), got, size, digest, what, src, pointer)
     return dest
