@@ -1,10 +1,10 @@
 """Performance benchmarks of ``manifest validate`` (run with ``make bench``).
 
-    .venv/bin/python -m benchmarks.run [--only validate|export-import|all] [--quick] [--regen] [--inputs DIR] [--json FILE]
+    .venv/bin/python -m benchmarks.run [--only validate|limits|export-import|all] [--quick] [--regen] [--inputs DIR] [--json FILE]
 
 (from the repository root). ``--only validate`` runs the ``manifest validate`` benchmarks below
 (``benchmarks/validate.py``); ``--only export-import`` runs those of ``manifest export`` /
-``manifest import`` (``benchmarks/exim.py``); ``all`` (the default) runs both, validate first.
+``manifest import`` (``benchmarks/exim.py``); ``--only limits`` the reader-limits cases (``benchmarks/limits.py``); ``all`` (the default) runs all three.
 
 1. cold single-file validation: a fresh process each time, against ``python -c pass`` and
    check-jsonschema on ``examples/iris/manifest.yaml``;
@@ -25,18 +25,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import exim
+from . import exim, limits
 from .common import ROOT, log
 from .validate import validate_main
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=["validate", "export-import", "all"], default="all", help="which benchmarks to run (default: all: validate, then export-import)")
+    ap.add_argument("--only", choices=["validate", "limits", "export-import", "all"], default="all", help="which benchmarks to run (default: all: validate, limits, then export-import)")
     ap.add_argument("--quick", action="store_true", help="smoke run (figures not comparable): validate: 100 files, 100,000 points, 2 repetitions; export-import: 100,000 and 200,000 points, 1 repetition")
     ap.add_argument("--regen", action="store_true", help="regenerate the validate inputs even if the cached ones are current")
     ap.add_argument("--inputs", type=Path, default=None, help="where the validate inputs go (default .bench/validate/inputs)")
     ap.add_argument("--json", type=Path, default=None, help="validate results file (default .bench/validate.json)")
+    ap.add_argument("--json-limits", type=Path, default=None, help="reader-limits results file (default .bench/limits.json)")
     ap.add_argument("--exim-json", type=Path, default=None, help="export-import results file (default .bench/export_import.json)")
     ap.add_argument("--exim-reps", type=int, default=None, help="export-import: runs per export case (default 3)")
     ap.add_argument("--exim-fetch-sweep-reps", type=int, default=None, help="export-import: runs per point of the export-concurrency sweep (default 2)")
@@ -67,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     rc = 0
     if args.only in ("validate", "all"):
         rc = validate_main(args)
+    if args.only in ("limits", "all"):
+        if args.only == "all":
+            print("\n")
+        rc = limits.run(reps=1 if args.quick else 3, log=log, json_out=args.json_limits or ROOT / ".bench" / "limits.json") or rc
     if args.only in ("export-import", "all"):
         if args.only == "all":
             print("\n")

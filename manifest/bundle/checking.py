@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..core.digests import file_digest, tree_files
+from ..core.digests import file_digest, regular_files
 from ..core.problems import ManifestError, Problem
 from ..core.text import one_line
 from ..document.reader import read_bytes
@@ -56,7 +56,7 @@ def _check_sums(d: Path) -> list[Problem]:
         got = file_digest(p)[1]["sha256"]
         if got != want:
             problems.append(Problem("bundle-checksum-mismatch", f"{rel}: sha256 is {got}, {SUMS} says {want}", file=str(p)))
-    for rel, p in tree_files(d):
+    for rel, p in regular_files(d):  # a name with a line feed is reported as unlisted, not refused
         if rel != SUMS and rel not in listed:
             problems.append(Problem("bundle-file-unlisted", f"{rel} is not covered by {SUMS}", file=str(p)))
     return problems

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator, Literal
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from ..core.digests import ALGORITHMS, digest_bytes, file_digest, listing_digest, tree_files
+from ..core.digests import ALGORITHMS, DIR_HASH, UnhashableName, digest_bytes, digest_kind, file_digest, tree_digest
 from ..core.names import normalize_name
 from ..core.problems import InvalidManifest
 from ..core.text import one_line
@@ -128,7 +128,7 @@ def check_data(data: dict[str, Any], *, data_root: Path | None, run_dir: Path | 
 
 def _check_input(inp: dict[str, Any], data_root: Path | None, run_dir: Path | None, base_dir: Path) -> VerifyItem:
     name = inp["name"]
-    digest = {a: v for a, v in (inp.get("digest") or {}).items() if a in ALGORITHMS}
+    digest = {a: v for a, v in (inp.get("digest") or {}).items() if a in ALGORITHMS or a == DIR_HASH}
     size = inp.get("size")
     expected = {k: v for k, v in (("size", size), ("digest", digest or None)) if v is not None} or None
 
@@ -153,10 +153,15 @@ def _check_input(inp: dict[str, Any], data_root: Path | None, run_dir: Path | No
 
 def _compare_input(inp: dict[str, Any], path: Path, size: int | None, digest: dict[str, str], item: Any) -> VerifyItem:
     kind = "directory" if path.is_dir() else "file"
-    if inp.get("kind") in ("file", "directory") and inp["kind"] != kind:
-        return item("fail", f"{path} is a {kind}, the manifest records a {inp['kind']}", {"kind": kind})
+    recorded = inp.get("kind")
+    if recorded not in ("file", "directory"):  # absent: the digest says (dirHash is a directory)
+        recorded = digest_kind(digest) if digest else None
+    if recorded is not None and recorded != kind:
+        return item("fail", f"{path} is a {kind}, the manifest records a {recorded}", {"kind": kind})
     try:
         got_size, got = _measure(path, kind, list(digest) or ["sha256"])
+    except UnhashableName as exc:
+        return item("fail", f"cannot digest {path}: {exc.problems[0].message}")
     except OSError as exc:
         return item("fail", f"cannot read {path}: {exc.strerror or exc}")
     actual = {"size": got_size, "digest": {a: got[a] for a in digest} or None}
@@ -174,12 +179,12 @@ def _compare_input(inp: dict[str, Any], path: Path, size: int | None, digest: di
 
 
 def _measure(path: Path, kind: str, algorithms: list[str]) -> tuple[int, dict[str, str]]:
-    """Size and digests of a file or directory tree (each file read once for every algorithm)."""
+    """Size and digests of a file (each recorded algorithm, in one read) or of a directory tree
+    (its dirHash, spec 6.3)."""
     if kind == "file":
-        return file_digest(path, algorithms)
-    files = [(rel, *file_digest(p, algorithms)) for rel, p in tree_files(path)]
-    total = sum(s for _, s, _ in files)
-    return total, {a: listing_digest(((rel, d[a]) for rel, _, d in files), a) for a in algorithms}
+        return file_digest(path, [a for a in algorithms if a in ALGORITHMS] or ["sha256"])
+    size, digest, _ = tree_digest(path)
+    return size, digest
 
 
 def _locations(uri: str, data_root: Path | None, run_dir: Path | None, base_dir: Path) -> tuple[list[Path], str | None]:

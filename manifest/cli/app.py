@@ -31,6 +31,7 @@ COMMANDS = {
     "reproduce": "manifest.cli.cmd_reproduce",
     "verify": "manifest.cli.cmd_verify",
     "env": "manifest.cli.cmd_env",
+    "digest": "manifest.cli.cmd_digest",
 }
 
 

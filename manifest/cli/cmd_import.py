@@ -37,12 +37,12 @@ def command(**kwargs: Any) -> None:
     Every manifest and every file next to it is checked before the store is touched. A parent and
     its children keep their structure. The new run id is the last line of standard output (one
     line per run); everything else goes to standard error. Exit status: 0 imported, 1 invalid
-    manifest, 2 usage error or unreadable input, 3 tracking store unreachable or credentials
+    manifest or a value the store would refuse or truncate, 2 usage error or unreadable input, 3 tracking store unreachable or credentials
     refused, 4 experiment deleted, 5 already imported (see --allow-duplicate), 6 a file next to the
     manifest is missing or differs from its digest.
     """
     args = ImportArgs(**kwargs)  # "-" is refused by prepare_paths, before the store is touched
-    from ..tracking.importing.batch import import_paths  # lazy: the tracking layer imports MLflow (~1.5 s)
+    from ..tracking.importing.batch import check_targets, import_paths  # lazy: the tracking layer imports MLflow (~1.5 s)
     from ..tracking.importing.options import ImportOptions  # lazy: as above
     from ..tracking.importing.prepare import prepare_paths  # lazy: as above
     from ..tracking.store import client, resolve_tracking_uri  # lazy: as above
@@ -52,6 +52,7 @@ def command(**kwargs: Any) -> None:
     out = sys.stdout
     with contextlib.redirect_stdout(MaskedStream(sys.stderr)):  # MLflow prints "View run ..." lines; keep stdout for run ids
         prepared = prepare_paths(list(args.paths))  # every manifest and file checked before connecting
+        check_targets(prepared, opts)  # and everything the store would refuse or truncate
         cl = client(uri, check=not uri.startswith("sqlite:"))
         imported = import_paths(cl, prepared, tracking_uri=uri, options=opts)
     for _, run_id in imported:

@@ -79,6 +79,11 @@ _register(
 # --------------------------------------------------------------------------- version (4.5)
 
 _register("4.5", "error", ("missing-version", "spec_version is absent"), ("unknown-version", "spec_version names a version this reader does not know"))
+_register("4.5", "warning", ("unknown-member", "a member of a newer minor version that this reader does not know, ignored"))
+
+# --------------------------------------------------------------------------- digests (6)
+
+_register("6.3", "error", ("unhashable-name", "a file name a directory digest cannot hold: a line feed, or not UTF-8"))
 
 # --------------------------------------------------------------------------- schema (16.2)
 
@@ -109,7 +114,15 @@ _register(
 # --------------------------------------------------------------------------- rules (15)
 
 _register("15.1", "error", ("end-before-start", "end_time is earlier than start_time"))
-_register("15.1", "warning", ("end-time-missing", "a run that ended has no end_time"), ("end-time-while-running", "a RUNNING run has an end_time"))
+_register("15.1", "warning", ("end-time-missing", "a run that ended has no end_time"), ("end-time-while-running", "a RUNNING run has an end_time"), ("error-without-failure", "a run that did not fail records an error"))
+_register(
+    "15.1", "warning",
+    ("schema-uri-mismatch", "$schema is not the $id of the schema of the stated version"),
+    ("id-not-urn-uuid", "the manifest's id is not a URN UUID"),
+    ("system-not-lowercase", "the tracking system's name is not lowercase"),
+    ("mapped-system-tag", "a system tag whose information a field of the manifest holds"),
+    ("unknown-author-role", "an author's role that is not a CRediT role name"),
+)
 _register(
     "15.2", "error",
     ("dirty-without-diff", "a dirty tree without diff or diff_digest"),
@@ -119,12 +132,29 @@ _register(
 )
 _register("15.2", "warning", ("diff-when-clean", "a diff is given for a clean tree"), ("commit-missing", "a repository without the commit that ran"))
 _register(
+    "15.2", "warning",
+    ("diff-media-type", "the diff's media type is not text/x-diff"),
+    ("template-command-mismatch", "the command template filled with the params is not the command"),
+)
+_register(
     "15.3", "error",
     ("unsafe-path", "a relative path that is absolute, escapes its directory or is malformed"),
     ("credentials-in-uri", "a URI that carries a credential"),
 )
+_register(
+    "15.3", "warning",
+    ("path-not-nfc", "a relative path that is not in Unicode Normalization Form C"),
+    ("dot-segment", "a relative path with a . segment"),
+    ("secret-like-variable", "a recorded environment variable whose name suggests a secret"),
+)
 _register("15.4", "error", ("duplicate-name", "two data inputs with the same name"), ("split-unknown-input", "split.of names no other data input"))
 _register("15.4", "warning", ("memory-with-uri", "an in-memory data input with a uri"))
+_register(
+    "15.4", "warning",
+    ("unknown-role", "a data input's role outside the spec's list"),
+    ("memory-with-content", "an in-memory data input with a size or digest"),
+    ("unknown-key-field", "a primary key column that is not a field of the table"),
+)
 _register(
     "15.5", "error",
     ("history-length-mismatch", "history columns of different lengths"),
@@ -133,20 +163,34 @@ _register(
     ("final-value-mismatch", "the final value is not the last point's"),
     ("final-step-mismatch", "the final step is not the last point's"),
     ("final-timestamp-mismatch", "the final timestamp is not the last point's"),
+    ("metric-unknown-dataset", "a metric's dataset names no data input"),
+    ("interval-reversed", "a metric's interval has its lower bound above its upper bound"),
 )
+_register("15.5", "warning", ("value-outside-interval", "a metric's value lies outside its interval"))
+_register("15.5", "warning", ("long-inline-history", "an inline history of more than 10,000 points"))
 _register(
     "15.6", "error",
     ("duplicate-path", "a model lists one file path twice"),
     ("model-size-mismatch", "a model's size is not the sum of its files'"),
     ("model-digest-mismatch", "a model's digest is not the directory digest of its files"),
 )
+_register("15.6", "warning", ("model-metric-unknown-dataset", "a model metric's dataset names no data input"))
 _register("15.8", "error", ("reserved-tag", "a user tag whose name begins with mlflow. or manifest."))
+_register("15.8", "warning", ("extension-not-object", "the value of an extensions namespace is not an object"))
 _register("15.7", "warning", ("sidecar-not-present", "a history file is not next to the manifest; not checked"))
 _register(
     "15.7", "error",
     ("sidecar-size-mismatch", "a history file's size differs from the manifest"),
     ("sidecar-digest-mismatch", "a history file's digest differs from the manifest"),
     ("sidecar-points-mismatch", "a history file holds another number of points"),
+)
+_register("15.9", "error", ("digest-kind", "a file digest for a directory, or dirHash for a file"))
+_register(
+    "15.9", "warning",
+    ("digest-without-sha256", "the digest set of a file has no sha256"),
+    ("weak-digest-only", "a digest set holds only MD5 or SHA-1"),
+    ("container-without-digest", "a container image without its digest"),
+    ("derived-from-without-digest", "derived_from without the other manifest's digest"),
 )
 
 # --------------------------------------------------------------------------- the tool (16.3, 12.5, A)
@@ -205,4 +249,5 @@ _register(
     ("size-mismatch", "a file the manifest brings along has another size"),
     ("digest-mismatch", "a file the manifest brings along has another digest"),
     ("unlisted-file", "a file in a model's folder that the model's files do not list"),
+    ("store-limit", "the target tracking store would refuse or truncate a value of the manifest"),
 )

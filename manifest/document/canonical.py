@@ -1,4 +1,10 @@
-"""The canonical form of a manifest (RFC 8785, JSON Canonicalization Scheme) and its digest."""
+"""The canonical form of a manifest and its digest: RFC 8785 (JSON Canonicalization Scheme), except
+that a parameter's number is written as its text form (spec 8.2, 13.1).
+
+JCS writes ``1.0`` as ``1``, so params ``{"lr": 1}`` and ``{"lr": 1.0}`` would share a digest although
+an import records them as ``"1"`` and ``"1.0"``: two manifests that import differently must not be one
+manifest revision. The text form is what the tracking system stores, so it is what identifies the value.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import json
 import math
 from typing import Any
 
+from ..core.params import param_text
 from .writer import normalize
 
 
@@ -59,6 +66,8 @@ def _jcs(v: Any, out: list[str]) -> None:
                 out.append(",")
             _jcs(x, out)
         out.append("]")
+    elif type(v) is _Token:
+        out.append(str(v))
     elif v is None or isinstance(v, (bool, str)):
         out.append(json.dumps(v, ensure_ascii=False))
     elif isinstance(v, (int, float)):
@@ -67,10 +76,31 @@ def _jcs(v: Any, out: list[str]) -> None:
         raise TypeError(f"not a JSON value: {type(v).__name__}")
 
 
+def _params_as_text(data: Any) -> Any:
+    """A shallow copy of ``data`` whose parameter numbers (``params``, ``models[].params``) are
+    :class:`_Token` objects holding their text forms; nothing else changes."""
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    if isinstance(out.get("params"), dict):
+        out["params"] = _tokens(out["params"])
+    if isinstance(out.get("models"), list):
+        out["models"] = [{**m, "params": _tokens(m["params"])} if isinstance(m, dict) and isinstance(m.get("params"), dict) else m for m in out["models"]]
+    return out
+
+
+class _Token(str):
+    """A number token written as it stands (a parameter's text form), not as ECMAScript would."""
+
+
+def _tokens(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: _Token(param_text(v)) if isinstance(v, float) and math.isfinite(v) else v for k, v in params.items()}
+
+
 def canonical_json(data: Any) -> bytes:
-    """The RFC 8785 (JSON Canonicalization Scheme) bytes of a manifest."""
+    """The canonical bytes of a manifest: RFC 8785, with parameter numbers as their text forms."""
     out: list[str] = []
-    _jcs(normalize(data), out)
+    _jcs(_params_as_text(normalize(data)), out)
     return "".join(out).encode("utf-8")
 
 

@@ -11,8 +11,14 @@ from ..core.text import shorten
 
 #: Files larger than this are refused unless the caller raises the limit.
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+#: YAML costs about four times what JSON does to read (a Python object per event), so the text the
+#: YAML parser reads is held to this fraction of the file-size limit (16 MiB by default). One-line
+#: lists of numbers (metric histories) are read as JSON and do not count.
+YAML_SHARE = 4
 #: How many nodes aliases may add to a YAML document beyond its own.
 MAX_ALIAS_EXPANSION = 100_000
+#: How many characters (of strings and keys) aliases may add to a YAML document beyond its own.
+MAX_ALIAS_CHARACTERS = 1 << 20
 #: Deepest nesting of arrays and objects accepted.
 MAX_DEPTH = 64
 

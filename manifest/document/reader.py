@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from ..core.problems import InvalidManifest, Problem, UnreadableInput
 from .json_reader import parse_json
-from .limits import DEFAULT_MAX_BYTES
+from .limits import DEFAULT_MAX_BYTES, YAML_SHARE
 from .positions import locator_for
 from .yaml_reader import parse_yaml
 
@@ -107,19 +107,22 @@ def load_path(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, format: F
     name = str(path)
     text = decode(read_bytes(path, max_bytes=max_bytes), name)
     fmt = format or format_for(name if name != "-" else "", text)
-    doc = parse_text(text, fmt, name=name)
+    doc = parse_text(text, fmt, name=name, max_bytes=max_bytes)
     if name != "-":
         doc.path = Path(path)
     return doc
 
 
-def parse_text(text: str, format: Format, *, name: str = "<string>") -> Document:
-    """Parse ``text`` as ``format`` into a :class:`Document`; raise :class:`InvalidManifest`."""
+def parse_text(text: str, format: Format, *, name: str = "<string>", max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """Parse ``text`` as ``format`` into a :class:`Document`; raise :class:`InvalidManifest`.
+
+    ``max_bytes`` is the file-size limit the text was read under; YAML is held to a quarter of it
+    (:func:`.yaml_reader.parse_yaml`)."""
     if not text.strip():
         raise InvalidManifest(Problem("empty-document", "the document is empty", "", 1, 1), file=name)
     if not text.isascii():
         _refuse_surrogates(text, name)
-    data = parse_json(text, name) if format == "json" else parse_yaml(text, name)
+    data = parse_json(text, name) if format == "json" else parse_yaml(text, name, max_bytes=max_bytes // YAML_SHARE)
     return Document(data=data, text=text, format=format, name=name)
 
 

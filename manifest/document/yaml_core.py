@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from ruamel.yaml import YAML
-from ruamel.yaml.constructor import ConstructorError, SafeConstructor
+from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, ScalarNode
 from ruamel.yaml.resolver import BaseResolver
 from ruamel.yaml.tag import Tag
 
-from ..core.problems import Problem
 from ..core.reals import json_real
 from ..core.text import shorten
 from .limits import out_of_range
@@ -26,8 +25,11 @@ _NULL = re.compile(r"~|null|Null|NULL|")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
-_TAG = "tag:yaml.org,2002:"
-_TAGS = {k: Tag(suffix=_TAG + k) for k in ("null", "bool", "int", "float", "str", "seq", "map")}
+#: The first characters of every plain scalar the core schema reads as other than a string (the
+#: resolver is called for every scalar, so most strings are told apart by one set lookup).
+_NOT_ONLY_TEXT = frozenset("-+.0123456789~nNtTfF")
+TAG_PREFIX = "tag:yaml.org,2002:"
+_TAGS = {k: Tag(suffix=TAG_PREFIX + k) for k in ("null", "bool", "int", "float", "str", "seq", "map")}
 
 #: Plain words that a YAML 1.2 or 1.1 reader would take for a null, boolean or number: the writer
 #: and the environment files quote them.
@@ -47,7 +49,7 @@ class CoreResolver(BaseResolver):
             return _TAGS["map"]
         if kind is not ScalarNode:
             return _TAGS["seq"]
-        if not implicit[0]:
+        if not implicit[0] or (value and value[0] not in _NOT_ONLY_TEXT):
             return _TAGS["str"]
         if _NULL.fullmatch(value):
             return _TAGS["null"]
@@ -64,7 +66,7 @@ class CoreResolver(BaseResolver):
         return (1, 2)
 
 
-class ValueRefused(ConstructorError):
+class ValueRefused(MarkedYAMLError):
     """A scalar the core schema cannot build as tagged, or a number out of a manifest's range;
     ``code`` is its problem code."""
 
@@ -73,89 +75,75 @@ class ValueRefused(ConstructorError):
         self.code = code
 
 
-def _refused(problem: Problem, node: Any) -> ValueRefused:
-    return ValueRefused(problem.code, problem.message, node.start_mark)
-
-
-def _mismatch(node: Any, kind: str) -> ValueRefused:
-    tag = str(node.tag).replace(_TAG, "!!")
-    return ValueRefused("tag-mismatch", f"{tag} is set on {shorten(repr(node.value), 42)}, which is not {kind} in the YAML 1.2 core schema", node.start_mark)
-
-
-class CoreConstructor(SafeConstructor):
-    """Builds only JSON data-model values; anything else is refused, never constructed."""
-
-    yaml_constructors: dict[Any, Any] = {}
-
-    def check_mapping_key(self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any) -> bool:
-        if not isinstance(key, str):  # before ruamel hashes it: a list or mapping key would raise TypeError
-            raise ValueRefused("non-string-key", f"mapping key {shorten(repr(key), 42)} is not a string (quote it)", key_node.start_mark)
-        return bool(super().check_mapping_key(node, key_node, mapping, key, value))
-
-    def construct_yaml_null(self, node: Any) -> None:
-        if not _NULL.fullmatch(node.value):
-            raise _mismatch(node, "a null")
+def plain_value(value: str, mark: Any) -> Any:
+    """The value of an untagged plain scalar: a null, boolean, integer or number where the core
+    schema says so, else the string itself."""
+    if value and value[0] not in _NOT_ONLY_TEXT:
+        return value
+    if _NULL.fullmatch(value):
         return None
-
-    def construct_yaml_int(self, node: Any) -> int:
-        v = node.value
-        if not _INT.fullmatch(v):
-            raise _mismatch(node, "an integer")
-        refused = out_of_range(v)
-        if refused is not None:
-            raise _refused(refused, node)
-        if v.startswith("0o"):
-            return int(v[2:], 8)
-        if v.startswith("0x"):
-            return int(v[2:], 16)
-        return int(v)
-
-    def construct_yaml_float(self, node: Any) -> Any:
-        if not _FLOAT.fullmatch(node.value):
-            raise _mismatch(node, "a number")
-        v = node.value.lower()
-        if v.endswith(".nan"):
-            return json_real(math.nan)
-        if v.endswith(".inf"):
-            return json_real(-math.inf if v.startswith("-") else math.inf)
-        refused = out_of_range(node.value)  # a literal too large for binary64: refused, not read as an infinity
-        if refused is not None:
-            raise _refused(refused, node)
-        return float(v)
-
-    def construct_yaml_bool(self, node: Any) -> bool:
-        if node.value not in _BOOL:
-            raise _mismatch(node, "a boolean")
-        return _BOOL[node.value]
-
-    def construct_undefined(self, node: Any) -> Any:
-        raise ConstructorError(None, None, f"tag {node.tag!s} is not allowed in a manifest (only JSON types are)", node.start_mark)
+    if value in _BOOL:
+        return _BOOL[value]
+    if _INT.fullmatch(value):
+        return _integer(value, mark)
+    if _FLOAT.fullmatch(value):
+        return _number(value, mark)
+    return value
 
 
-for _key, _fn in (
-    ("null", CoreConstructor.construct_yaml_null),
-    ("bool", CoreConstructor.construct_yaml_bool),
-    ("int", CoreConstructor.construct_yaml_int),
-    ("float", CoreConstructor.construct_yaml_float),
-    ("str", SafeConstructor.construct_yaml_str),
-    ("seq", SafeConstructor.construct_yaml_seq),
-    ("map", SafeConstructor.construct_yaml_map),
-):
-    CoreConstructor.add_constructor(_TAG + _key, _fn)
-CoreConstructor.add_constructor(None, CoreConstructor.construct_undefined)
+def tagged_value(tag: str, value: str, mark: Any) -> Any:
+    """The value of a scalar with an explicit core-schema tag; any other tag is refused."""
+    if tag == _STR:
+        return value
+    kind = _TAGGED.get(tag)
+    if kind is None:
+        raise ValueRefused("forbidden-tag", f"YAML tag refused: tag {shorten(tag, 60)} is not allowed in a manifest (only JSON types are)", mark)
+    pattern, what, build = kind
+    if not pattern.fullmatch(value):
+        raise ValueRefused("tag-mismatch", f"{tag.replace(TAG_PREFIX, '!!')} is set on {shorten(repr(value), 42)}, which is not {what} in the YAML 1.2 core schema", mark)
+    return build(value, mark)
 
 
-def safe_loader() -> YAML:
-    """A ruamel.yaml loader for the core schema: the C parser when installed, duplicate keys refused."""
+def _integer(v: str, mark: Any) -> int:
+    refused = out_of_range(v)
+    if refused is not None:
+        raise ValueRefused(refused.code, refused.message, mark)
+    if v.startswith("0o"):
+        return int(v[2:], 8)
+    if v.startswith("0x"):
+        return int(v[2:], 16)
+    return int(v)
+
+
+def _number(v: str, mark: Any) -> Any:
+    low = v.lower()
+    if low.endswith(".nan"):
+        return json_real(math.nan)
+    if low.endswith(".inf"):
+        return json_real(-math.inf if low.startswith("-") else math.inf)
+    refused = out_of_range(v)  # a literal too large for binary64: refused, not read as an infinity
+    if refused is not None:
+        raise ValueRefused(refused.code, refused.message, mark)
+    return float(low)
+
+
+_STR = TAG_PREFIX + "str"
+_TAGGED: dict[str, tuple[re.Pattern[str], str, Callable[[str, Any], Any]]] = {
+    TAG_PREFIX + "null": (_NULL, "a null", lambda v, m: None),
+    TAG_PREFIX + "bool": (re.compile("|".join(_BOOL)), "a boolean", lambda v, m: _BOOL[v]),
+    TAG_PREFIX + "int": (_INT, "an integer", _integer),
+    TAG_PREFIX + "float": (_FLOAT, "a number", _number),
+}
+
+
+def events(text: str) -> Iterator[Any]:
+    """The parser's events for ``text``: the C parser when it is installed, else the pure one."""
     try:
         y = YAML(typ="safe", pure=False)
         from ruamel.yaml import CParser  # noqa: F401  # lazy: only a probe for the optional C extension
     except ImportError:
         y = YAML(typ="safe", pure=True)
-    y.Resolver = CoreResolver
-    y.Constructor = CoreConstructor
-    y.allow_duplicate_keys = False
-    return y
+    return iter(y.parse(text))
 
 
 def composer() -> YAML:

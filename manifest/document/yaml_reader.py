@@ -8,25 +8,16 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from functools import lru_cache
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, SequenceNode
 
-from ..core.problems import InvalidManifest, Problem
+from ..core.problems import InvalidManifest, Problem, UnreadableInput
 from ..core.reals import NON_FINITE
 from .json_reader import load_numbers
-from .limits import MAX_ALIAS_EXPANSION, MAX_DEPTH, check_depth, too_deep
-from .yaml_core import ValueRefused, composer, safe_loader
-
-
-@lru_cache(maxsize=1)
-def _loader() -> YAML:
-    return safe_loader()
-
+from .limits import DEFAULT_MAX_BYTES, MAX_ALIAS_CHARACTERS, MAX_ALIAS_EXPANSION, MAX_DEPTH, YAML_SHARE, check_depth, too_deep
+from .yaml_core import ValueRefused, events
+from .yaml_events import Duplicate, build, first_key_line
 
 _BRACKETS = re.compile(r"[\[\]{}]")
 _DEEP_INDENT = re.compile(r"^[ \t]{512,}", re.MULTILINE)
@@ -54,19 +45,21 @@ def _deeply_nested(text: str) -> bool:
     return deepest >= 512
 
 
-def parse_yaml(text: str, name: str) -> Any:
-    """The data of a YAML 1.2 text (core schema); :class:`InvalidManifest` with a position otherwise."""
+def parse_yaml(text: str, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES // YAML_SHARE) -> Any:
+    """The data of a YAML 1.2 text (core schema); :class:`InvalidManifest` with a position otherwise.
+
+    At most ``max_bytes`` of the text are read by the YAML parser; long one-line number lists,
+    read as JSON, do not count (:func:`lift_long_number_lists`)."""
     if _deeply_nested(text):
         raise too_deep(name)
     text, lifted = lift_long_number_lists(text)
+    _check_yaml_size(text, name, max_bytes)
     try:
-        data = _loader().load(text)
-    except DuplicateKeyError as exc:
-        mark = exc.problem_mark
-        key = _duplicate_key_name(str(exc.problem))
-        first = _first_key_line(text, exc.context_mark, key)
+        data = build(events(text))
+    except Duplicate as exc:
+        first = first_key_line(events(text), exc.mapping_mark, exc.key)
         where = f" (first at line {first})" if first is not None else ""
-        raise InvalidManifest(Problem("duplicate-key", f"duplicate key {key}{where}", None, mark.line + 1, mark.column + 1), file=name) from None
+        raise InvalidManifest(Problem("duplicate-key", f"duplicate key {json.dumps(exc.key, ensure_ascii=False)}{where}", None, *_line_col(exc)), file=name) from None
     except ValueRefused as exc:
         raise InvalidManifest(Problem(exc.code, str(exc.problem), None, *_line_col(exc)), file=name) from None
     except MarkedYAMLError as exc:
@@ -81,6 +74,20 @@ def parse_yaml(text: str, name: str) -> Any:
         data = _restore_lifted(data, lifted)
     _check_tree(data, text, name)
     return data
+
+
+def _check_yaml_size(text: str, name: str, max_bytes: int) -> None:
+    if len(text) <= max_bytes // 4 or (len(text) <= max_bytes and len(text.encode("utf-8", "surrogatepass")) <= max_bytes):
+        return
+    size = len(text.encode("utf-8", "surrogatepass"))
+    raise UnreadableInput(
+        Problem(
+            "file-too-large",
+            f"{size / (1 << 20):.1f} MiB of YAML to parse (outside one-line number lists), over the YAML limit of {max_bytes / (1 << 20):.1f} MiB,"
+            " a quarter of the file-size limit; write the manifest as JSON, move long histories to sidecar files, or raise --max-file-size",
+        ),
+        file=name,
+    )
 
 
 _LONG_LIST_LINE = re.compile(r"([ \t]*(?:- )?[A-Za-z_][A-Za-z0-9_.-]*:[ \t]+)\[(.*)\][ \t]*")
@@ -133,45 +140,12 @@ def _restore_lifted(data: Any, lifted: dict[str, list[Any]]) -> Any:
     return data
 
 
-def _first_key_line(text: str, mapping_mark: Any, key: str) -> int | None:
-    """Line of the first occurrence of ``key`` in the mapping that starts at ``mapping_mark``."""
-    if mapping_mark is None:
-        return None
-    try:
-        root = composer().compose(text)
-    except Exception:  # noqa: BLE001 - only used to improve a message
-        return None
-    want = json.loads(key) if key.startswith('"') else key
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, MappingNode):
-            if (node.start_mark.line, node.start_mark.column) == (mapping_mark.line, mapping_mark.column):
-                for k, _ in node.value:
-                    if getattr(k, "value", None) == want:
-                        return int(k.start_mark.line) + 1
-            stack.extend(v for pair in node.value for v in pair)
-        elif isinstance(node, SequenceNode):
-            stack.extend(node.value)
-    return None
-
-
-def _duplicate_key_name(problem: str) -> str:
-    m = re.search(r'found duplicate key (".*?") with value', problem)
-    return m.group(1) if m else "(unknown)"
-
-
 def _has_content(text: str) -> bool:
     return any(ln.strip() and not ln.lstrip().startswith(("#", "---", "...")) for ln in text.splitlines())
 
 
 def _marked_problem(exc: MarkedYAMLError) -> Problem:
-    """The problem of a YAML error that has a position: a refused tag, a key that is a
-    collection (ruamel's own "unhashable key"), or a syntax error."""
-    if "unhashable key" in str(exc.problem):
-        return Problem("non-string-key", "a mapping key is a mapping or a sequence, not a string", None, *_line_col(exc))
-    if "tag" in str(exc.problem) and "constructor" in type(exc).__name__.lower():
-        return Problem("forbidden-tag", f"YAML tag refused: {exc.problem}", None, *_line_col(exc))
+    """The problem of a YAML syntax error (the scanner's and parser's, with their position)."""
     what = " ".join(s for s in (exc.context, exc.problem) if s)
     return Problem("yaml-syntax", f"invalid YAML: {what}", None, *_line_col(exc))
 
@@ -186,27 +160,28 @@ def _check_tree(data: Any, text: str, name: str) -> None:
     if "*" not in text:  # no alias: the tree is a tree; only keys and depth need checking
         check_depth(data, name)
         return
-    walk = _AliasWalk(name)
-    size = walk.size(data, 0)
-    if size - walk.own > MAX_ALIAS_EXPANSION:
-        raise walk.bomb()
+    _AliasWalk(name, len(text)).size(data, 0)
 
 
 class _AliasWalk:
-    """Counts the nodes a document expands to, each shared node once (aliases make a DAG)."""
+    """Measures what a document expands to, each shared node once (aliases make a DAG): nodes,
+    and characters of strings and keys. Every consumer (validation, digests, import, diff) sees the
+    expanded tree, so what aliases add is bounded in both, not in nodes only: 1,000 aliases of one
+    1 MB string are 1,000 nodes but a gigabyte of text."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, text_length: int) -> None:
         self.name = name
-        self.sizes: dict[int, int] = {}  # expanded size of each container seen
+        self.own_chars = text_length  # the document cannot hold more characters than its text
+        self.sizes: dict[int, tuple[int, int]] = {}  # expanded (nodes, characters) of each container seen
         self.active: set[int] = set()  # containers on the current path (a repeat is a cycle)
-        self.own = 0  # nodes written in the document itself
+        self.own_nodes = 0  # nodes written in the document itself
 
-    def bomb(self) -> InvalidManifest:
-        return InvalidManifest(Problem("alias-bomb", f"aliases expand the document by more than {MAX_ALIAS_EXPANSION:,} nodes"), file=self.name)
+    def bomb(self, what: str) -> InvalidManifest:
+        return InvalidManifest(Problem("alias-bomb", f"aliases expand the document by more than {what}"), file=self.name)
 
-    def size(self, obj: Any, depth: int) -> int:
+    def size(self, obj: Any, depth: int) -> tuple[int, int]:
         if not isinstance(obj, (dict, list)):
-            return 1
+            return 1, len(obj) if isinstance(obj, str) else 0
         oid = id(obj)
         if oid in self.sizes:
             return self.sizes[oid]
@@ -215,12 +190,18 @@ class _AliasWalk:
         if depth > MAX_DEPTH:
             raise too_deep(self.name)
         self.active.add(oid)
-        self.own += 1 + len(obj)
-        total = 1
+        self.own_nodes += 1 + len(obj)
+        nodes, chars = 1, 0
+        if isinstance(obj, dict):
+            chars += sum(map(len, obj))
         for v in obj.values() if isinstance(obj, dict) else obj:
-            total += self.size(v, depth + 1)
-            if total - self.own > MAX_ALIAS_EXPANSION:
-                raise self.bomb()
+            n, c = self.size(v, depth + 1)
+            nodes += n
+            chars += c
+            if nodes - self.own_nodes > MAX_ALIAS_EXPANSION:
+                raise self.bomb(f"{MAX_ALIAS_EXPANSION:,} nodes")
+            if chars - self.own_chars > MAX_ALIAS_CHARACTERS:
+                raise self.bomb(f"{MAX_ALIAS_CHARACTERS:,} characters of text")
         self.active.discard(oid)
-        self.sizes[oid] = total
-        return total
+        self.sizes[oid] = nodes, chars
+        return nodes, chars

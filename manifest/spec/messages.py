@@ -191,6 +191,7 @@ _FORMS = {
     "Timestamp": "a UTC timestamp of the form YYYY-MM-DDTHH:MM:SS.sssZ",
     "ORCID": "an ORCID iD URL (https://orcid.org/0000-0000-0000-0000)",
     "Commit": "a lowercase hexadecimal commit id",
+    "Directory hash": "a directory hash: 64 lowercase hex digits (spec 6.3)",
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal, Optional, Union
 
 from pydantic import (
@@ -27,10 +27,12 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+from rfc3986_validator import validate_rfc3986
 
 from ..core.reals import NON_FINITE, json_real
 from ..document.reader import load_path
 from ..document.writer import dump, dumps
+from .forward import known_part, reading_version
 
 SPEC_VERSION = "1.0"
 _TIMESTAMP = re.compile(r"^(?!0000)[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z$")
@@ -92,6 +94,17 @@ def _namespace(v: str) -> str:
     return v
 
 
+def _date(v: str) -> str:
+    """``format: date`` as jsonschema checks it (``YYYY-MM-DD`` that is a real date)."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", v, re.ASCII):
+        raise ValueError("not a date YYYY-MM-DD")
+    date.fromisoformat(v)
+    return v
+
+
+Extensions = dict[Annotated[StrictStr, AfterValidator(_namespace)], Any]
+
+
 JsonInt = Annotated[StrictInt, BeforeValidator(_json_int)]
 NonNegInt = Annotated[JsonInt, Field(ge=0)]
 PosInt = Annotated[JsonInt, Field(ge=1)]
@@ -99,6 +112,18 @@ Number = Annotated[StrictFloat, BeforeValidator(_json_number)]
 Real = Annotated[StrictFloat, BeforeValidator(_real), PlainSerializer(json_real)]
 Str = StrictStr
 Str1 = Annotated[StrictStr, StringConstraints(min_length=1)]
+
+
+def _uri(v: str) -> str:
+    """``format: uri`` (RFC 3986, ``rfc3986-validator``, as the Python jsonschema engine checks it)
+    and the schema's pattern of printable ASCII without spaces, which also refuses the trailing line
+    feed that the validator's ``$`` lets through."""
+    if not re.fullmatch(r"[!-~]+", v) or not validate_rfc3986(v, rule="URI"):
+        raise ValueError("not a URI (RFC 3986)")
+    return v
+
+
+Uri = Annotated[StrictStr, StringConstraints(min_length=1), AfterValidator(_uri)]
 Timestamp = Annotated[StrictStr, AfterValidator(_timestamp)]
 EpochMillis = NonNegInt
 Size = NonNegInt
@@ -110,6 +135,10 @@ JsonObject = dict[StrictStr, Any]
 
 def _hex(n: int) -> Any:
     return Annotated[StrictStr, StringConstraints(min_length=n, max_length=n, pattern=rf"^[0-9a-f]{{{n}}}$")]
+
+
+#: A directory digest (spec 6.3): in-toto's ``dirHash``, 64 lowercase hex digits.
+_DIR_HASH = _hex(64)
 
 
 class _Model(BaseModel):
@@ -155,6 +184,7 @@ class DigestSet(_Model):
     sha3_256: Optional[_hex(64)] = None  # type: ignore[valid-type]
     sha3_512: Optional[_hex(128)] = None  # type: ignore[valid-type]
     blake2b: Optional[_hex(128)] = None  # type: ignore[valid-type]
+    dirHash: Optional[_DIR_HASH] = None  # the schema's member name (in-toto's key), not snake case
 
 
 class FileRef(_Model):
@@ -167,7 +197,7 @@ class FileRef(_Model):
 class Tool(_Model):
     name: Str1
     version: Str1
-    url: Optional[Str1] = None
+    url: Optional[Uri] = None
 
 
 class Source(_Model):
@@ -177,7 +207,7 @@ class Source(_Model):
     experiment_id: Optional[Str1] = None
     experiment_name: Optional[Str1] = None
     run_id: Optional[Str1] = None
-    run_url: Optional[Str1] = None
+    run_url: Optional[Uri] = None
     system_tags: Optional[StringMap] = None
 
 
@@ -204,6 +234,7 @@ class Run(_Model):
     status: Literal["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]
     start_time: Timestamp
     end_time: Optional[Timestamp] = None
+    error: Optional[Str1] = None
     user: Optional[Str1] = None
     parent: Optional[ParentRef] = None
 
@@ -242,6 +273,9 @@ class DataInput(_Model):
     name: Str1
     role: Optional[Str1] = None
     description: Optional[Str] = None
+    version: Optional[Str1] = None
+    creators: Optional[Annotated[list[Author], Field(min_length=1)]] = None
+    landing_page: Optional[Uri] = None
     uri: Optional[Str1] = None
     kind: Optional[Literal["file", "directory", "memory"]] = None
     media_type: Optional[Str1] = None
@@ -254,6 +288,15 @@ class DataInput(_Model):
     split: Optional[Split] = None
     license: Optional[Str1] = None
     tracking: Optional[TrackingDataset] = None
+    extensions: Optional[Extensions] = None
+
+
+class CodeFile(_Model):
+    path: Str1
+    size: Size
+    digest: DigestSet
+    local_path: Optional[Str1] = None
+    media_type: Optional[Str1] = None
 
 
 class Code(_Model):
@@ -263,12 +306,16 @@ class Code(_Model):
     dirty: Optional[StrictBool] = None
     diff: Optional[FileRef] = None
     diff_digest: Optional[DigestSet] = None
+    config_files: Optional[Annotated[list[CodeFile], Field(min_length=1)]] = None
+    untracked_files: Optional[Annotated[list[CodeFile], Field(min_length=1)]] = None
     working_directory: Optional[Str] = None
     entry_point: Optional[Str1] = None
     command: Optional[Annotated[list[StrictStr], Field(min_length=1)]] = None
     command_template: Optional[Annotated[list[StrictStr], Field(min_length=1)]] = None
     source_type: Optional[Str1] = None
     source_name: Optional[Str1] = None
+    license: Optional[Str1] = None
+    extensions: Optional[Extensions] = None
 
 
 class Python(_Model):
@@ -320,15 +367,23 @@ class Determinism(_Model):
     settings: Optional[ParamMap] = None
 
 
+class Container(_Model):
+    image: Str1
+    digest: Optional[DigestSet] = None
+    runtime: Optional[Str1] = None
+
+
 class Environment(_Model):
     python: Optional[Python] = None
     platform: Optional[Platform] = None
+    container: Optional[Container] = None
     packages: Optional[dict[Str1, Str1]] = None
     lockfile: Optional[Lockfile] = None
     hardware: Optional[Hardware] = None
     seeds: Optional[dict[Str1, JsonInt]] = None
     determinism: Optional[Determinism] = None
     variables: Optional[StringMap] = None
+    extensions: Optional[Extensions] = None
 
 
 class Tolerance(_Model):
@@ -350,6 +405,13 @@ class HistoryFile(_Model):
     points: NonNegInt
 
 
+class Interval(_Model):
+    lower: Number
+    upper: Number
+    level: Optional[Annotated[Number, Field(gt=0, lt=1)]] = None
+    method: Optional[Str1] = None
+
+
 class Metric(_Model):
     value: Real
     step: Optional[JsonInt] = None
@@ -357,9 +419,14 @@ class Metric(_Model):
     unit: Optional[Str1] = None
     direction: Optional[Literal["maximize", "minimize"]] = None
     description: Optional[Str] = None
+    dataset: Optional[Str1] = None
+    std: Optional[Annotated[Number, Field(ge=0)]] = None
+    repetitions: Optional[PosInt] = None
+    interval: Optional[Interval] = None
     tolerance: Optional[Tolerance] = None
     history: Optional[HistoryColumns] = None
     history_file: Optional[HistoryFile] = None
+    extensions: Optional[Extensions] = None
 
     @model_validator(mode="after")
     def _one_history(self) -> Metric:
@@ -376,12 +443,14 @@ class ArtifactFile(_Model):
 
 class Artifact(_Model):
     path: Str1
-    uri: Optional[Str1] = None
+    uri: Optional[Uri] = None
     kind: Optional[Literal["file", "directory"]] = None
     media_type: Optional[Str1] = None
     size: Optional[Size] = None
     digest: Optional[DigestSet] = None
     local_path: Optional[Str1] = None
+    license: Optional[Str1] = None
+    extensions: Optional[Extensions] = None
 
 
 class ModelMetricDataset(_Model):
@@ -406,13 +475,31 @@ class RegisteredVersion(_Model):
     tags: Optional[StringMap] = None
 
 
+class ModelSignature(_Model):
+    _min_fields = 1
+    inputs: Optional[list[JsonObject]] = None
+    outputs: Optional[list[JsonObject]] = None
+    params: Optional[list[JsonObject]] = None
+
+
+class ModelCard(_Model):
+    _min_fields = 1
+    task: Optional[Str1] = None
+    framework: Optional[Str1] = None
+    parameter_count: Optional[NonNegInt] = None
+    signature: Optional[ModelSignature] = None
+    intended_use: Optional[Str1] = None
+    limitations: Optional[Str1] = None
+
+
 class Model(_Model):
     name: Str1
     id: Optional[Str1] = None
-    uri: Optional[Str1] = None
+    uri: Optional[Uri] = None
     created_at: Optional[Timestamp] = None
     step: Optional[JsonInt] = None
     flavors: Optional[list[Str1]] = None
+    card: Optional[ModelCard] = None
     size: Optional[Size] = None
     digest: Optional[DigestSet] = None
     files: Optional[list[ArtifactFile]] = None
@@ -421,20 +508,34 @@ class Model(_Model):
     tags: Optional[StringMap] = None
     metrics: Optional[list[ModelMetric]] = None
     registered: Optional[list[RegisteredVersion]] = None
+    license: Optional[Str1] = None
+    extensions: Optional[Extensions] = None
 
 
 class Author(_Model):
     name: Str1
+    type: Optional[Literal["person", "organization"]] = None
+    given_name: Optional[Str1] = None
+    family_name: Optional[Str1] = None
     email: Optional[Annotated[StrictStr, StringConstraints(min_length=3)]] = None
     orcid: Optional[Annotated[StrictStr, AfterValidator(_orcid)]] = None
     affiliation: Optional[Str1] = None
+    roles: Optional[Annotated[list[Str1], Field(min_length=1)]] = None
+
+    @model_validator(mode="after")
+    def _unique_roles(self) -> Author:
+        if self.roles is not None and len(set(self.roles)) != len(self.roles):
+            raise ValueError("roles must be unique")
+        return self
 
 
 class Citation(_Model):
     _min_fields = 1
     title: Optional[Str1] = None
+    version: Optional[Str1] = None
+    date_released: Optional[Annotated[StrictStr, AfterValidator(_date)]] = None
     doi: Optional[Str1] = None
-    url: Optional[Str1] = None
+    url: Optional[Uri] = None
     text: Optional[Str1] = None
     bibtex: Optional[Str1] = None
 
@@ -460,17 +561,22 @@ class Manifest(_Model):
     authors: Optional[list[Author]] = None
     license: Optional[Str1] = None
     citation: Optional[Citation] = None
-    extensions: Optional[dict[Annotated[StrictStr, AfterValidator(_namespace)], Any]] = None
+    extensions: Optional[Extensions] = None
 
     @classmethod
     def from_data(cls, data: Any) -> Manifest:
-        """Validate JSON-model data (as :func:`manifest.load` returns) into a model."""
+        """Validate JSON-model data (as :func:`manifest.load` returns) into a model. A document of a
+        later minor version becomes the model of what this version knows of it (spec 4.5)."""
+        if isinstance(data, dict) and isinstance(data.get("spec_version"), str):
+            known = reading_version(data["spec_version"])
+            if known is not None and known != data["spec_version"]:
+                data, _ = known_part(data, known)
         return cls.model_validate(data)
 
     @classmethod
     def load(cls, path: str) -> Manifest:
         """Read a YAML or JSON manifest file into a model (schema only; rules are separate)."""
-        return cls.model_validate(load_path(path).data)
+        return cls.from_data(load_path(path).data)
 
     def dumps(self, format: str = "yaml") -> str:
         return dumps(self.to_dict(), format)

@@ -11,6 +11,7 @@ from ..core.problems import InvalidManifest, Problem
 from ..core.versions import KNOWN_VERSIONS
 from ..document.reader import Document, load_path
 from .engines import Engine, schema_problems
+from .forward import known_part, reading_version
 from .rules import check
 from .sidecars import check_sidecars
 
@@ -26,8 +27,8 @@ def version_problem(data: Any) -> Problem | None:
     v = data["spec_version"]
     if not isinstance(v, str):
         return Problem("unknown-version", f"spec_version must be a string such as \"{KNOWN_VERSIONS[-1]}\" (quote it in YAML), got {v!r}", "/spec_version")
-    if v not in KNOWN_VERSIONS:
-        return Problem("unknown-version", f"spec version {v!r} is not known to this tool, which knows {known}; a newer experiment-manifest may read it", "/spec_version")
+    if reading_version(v) is None:
+        return Problem("unknown-version", f"spec version {v!r} is not known to this tool, which knows {known} (and reads later minor versions of those); a newer experiment-manifest may read it", "/spec_version")
     return None
 
 
@@ -36,11 +37,15 @@ def validate_data(data: Any, *, base_dir: Path | None = None, engine: Engine = "
     vp = version_problem(data)
     if vp:
         return [vp]
+    notes: list[Problem] = []
+    known = reading_version(data["spec_version"])
+    if known != data["spec_version"]:  # a later minor version: validate what this tool knows of it
+        data, notes = known_part(data, known)  # type: ignore[arg-type]
     problems = schema_problems(data, data["spec_version"], engine=engine)
     if problems:  # rules still run, so that one pass shows everything; sidecars wait for a valid manifest
         seen = {(p.pointer, p.code) for p in problems}
-        return problems + [p for p in check(data, schema_valid=False) if (p.pointer, p.code) not in seen]
-    found = check(data)
+        return notes + problems + [p for p in check(data, schema_valid=False) if (p.pointer, p.code) not in seen]
+    found = notes + check(data)
     if base_dir is not None:
         found.extend(check_sidecars(data, base_dir))
     return found
@@ -59,7 +64,7 @@ def load_valid(path: str | os.PathLike[str]) -> Document:
     return require_valid(load_path(path))
 
 
-_KEY_CODES = {"schema-additional-properties", "schema-property-names", "duplicate-key"}
+_KEY_CODES = {"schema-additional-properties", "schema-property-names", "duplicate-key", "unknown-member"}
 
 
 def validate_document(doc: Document, *, check_sidecars: bool = True, engine: Engine = "rs") -> list[Problem]:

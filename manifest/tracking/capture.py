@@ -30,14 +30,14 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import mlflow
 
-from ..core.digests import path_digest
+from ..core.digests import digest_bytes, path_digest
 from ..machine.git import GitState, git_state
 from ..machine.system import hardware, packages, platform_info, python_info
-from .tags import CONTEXT_DIR, CONTEXT_FILE, CONTEXT_NAME, CONTEXT_VERSION, DIFF_FILE, DIFF_NAME
+from .tags import CODE_FILES_DIR, CONTEXT_DIR, CONTEXT_FILE, CONTEXT_NAME, CONTEXT_VERSION, DIFF_FILE, DIFF_NAME, TAG_RUN_ERROR
 
 __all__ = [
     "CONTEXT_DIR", "CONTEXT_FILE", "CONTEXT_VERSION", "DEFAULT_ENV_ALLOWLIST", "DIFF_FILE",
-    "collect_context", "command_line", "log_context", "seed_everything", "write_context_dir",
+    "collect_context", "command_line", "log_context", "log_error", "seed_everything", "write_context_dir",
 ]
 
 DEFAULT_ENV_ALLOWLIST = (
@@ -133,12 +133,24 @@ def collect_context(
     env_allowlist: Iterable[str] = DEFAULT_ENV_ALLOWLIST,
     determinism: Mapping[str, Any] | None = None,
     workdir: str | os.PathLike[str] | None = None,
+    config_files: Sequence[str | os.PathLike[str]] = (),
+    untracked_files: Sequence[str | os.PathLike[str]] = (),
+    container: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], bytes | None]:
-    """The context (as manifest fields) and the git diff bytes (when dirty), without logging."""
+    """The context (as manifest fields) and the git diff bytes (when dirty), without logging.
+
+    ``config_files`` and ``untracked_files`` (paths inside the checkout, or the working directory
+    without one) are digested here; :func:`write_context_dir` logs copies of them, so that an export
+    ships exactly the bytes the run read. ``container`` is ``{"image": ..., "digest": {...},
+    "runtime": ...}`` (the run cannot see its own image reference, so the caller says it)."""
     cwd = Path(workdir or os.getcwd()).resolve()
     script = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] not in ("", "-c", "-m", "-") else None
     git = git_state(script.parent if script else cwd, include_untracked=[script] if script else None)
     code = _code(git, cwd, command_template)
+    root = git.root or cwd
+    for key, paths in (("config_files", config_files), ("untracked_files", untracked_files)):
+        if paths:
+            code[key] = [_code_file(p, root, cwd) for p in paths]
     variables, skipped = _variables(env_allowlist)
     env: dict[str, Any] = {
         "python": python_info(),
@@ -152,6 +164,10 @@ def collect_context(
         env["determinism"] = dict(determinism)
     if variables:
         env["variables"] = variables
+    if container:
+        if not isinstance(container.get("image"), str) or not container["image"]:
+            raise ValueError("container needs an image reference, such as {'image': 'ghcr.io/org/train:1.4'}")
+        env["container"] = dict(container)
     ctx: dict[str, Any] = {
         "context_version": CONTEXT_VERSION,
         "captured_at_ms": int(time.time() * 1000),
@@ -183,6 +199,18 @@ def _code(git: GitState, cwd: Path, command_template: Sequence[str] | None) -> d
     return code
 
 
+def _code_file(path: str | os.PathLike[str], root: Path, cwd: Path) -> dict[str, Any]:
+    """``{path, size, digest}`` of a file of the working tree; ``path`` relative to ``root``."""
+    p = Path(path)
+    full = (p if p.is_absolute() else cwd / p).resolve()
+    if not full.is_relative_to(root):
+        raise ValueError(f"{path} is outside the checkout {root}; only files of the working tree are recorded as code files")
+    if not full.is_file():
+        raise ValueError(f"{path} is not a regular file")
+    kind, size, digest = path_digest(full)
+    return {"path": full.relative_to(root).as_posix(), "size": size, "digest": digest, "_source": str(full)}
+
+
 def _variables(allowlist: Iterable[str]) -> tuple[dict[str, str], list[str]]:
     """Allow-listed environment variables that are set, and those skipped for a secret-like name."""
     variables: dict[str, str] = {}
@@ -203,8 +231,13 @@ def log_context(
     env_allowlist: Iterable[str] = DEFAULT_ENV_ALLOWLIST,
     determinism: Mapping[str, Any] | None = None,
     run_id: str | None = None,
+    config_files: Sequence[str | os.PathLike[str]] = (),
+    untracked_files: Sequence[str | os.PathLike[str]] = (),
+    container: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Collect the context and log it to the active run (or ``run_id``); returns the context.
+
+    ``config_files``, ``untracked_files`` and ``container`` are described at :func:`collect_context`.
 
     ``data`` items are paths or mappings ``{"path": ..., "name": ..., "role": ..., "uri": ...}``
     (other keys, such as ``split`` or ``license``, are copied into the manifest's data input);
@@ -212,7 +245,7 @@ def log_context(
     input of the same name at export.
     """
 
-    ctx, diff = collect_context(data, seeds, command_template, env_allowlist, determinism)
+    ctx, diff = collect_context(data, seeds, command_template, env_allowlist, determinism, config_files=config_files, untracked_files=untracked_files, container=container)
     if run_id is None:
         active = mlflow.active_run()
         if active is None:
@@ -225,11 +258,49 @@ def log_context(
     return ctx
 
 
+def log_error(error: BaseException | str, run_id: str | None = None) -> str:
+    """Record why the active run (or ``run_id``) failed, for the manifest's ``run.error``; call it
+    before the run ends as FAILED or KILLED. An exception is recorded as ``Type: message``, on one
+    line and at most 2,000 characters; returns what was recorded."""
+    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+    text = " ".join(text.split())[:2000] or "unknown error"
+    if run_id is None:
+        active = mlflow.active_run()
+        if active is None:
+            raise RuntimeError("manifest.capture.log_error needs an active MLflow run (or run_id=)")
+        run_id = active.info.run_id
+    mlflow.MlflowClient().set_tag(run_id, TAG_RUN_ERROR, text)
+    return text
+
+
 def write_context_dir(parent: Path, ctx: dict[str, Any], diff: bytes | None) -> Path:
     """``parent/manifest-context/`` with ``context.json`` (and ``git.diff``), ready to log as artifacts."""
     d = parent / CONTEXT_DIR
     d.mkdir()
+    ctx = dict(ctx)
+    code = dict(ctx.get("code") or {})
+    for key in ("config_files", "untracked_files"):
+        if key in code:
+            code[key] = [_copy_code_file(f, d) for f in code[key]]
+    ctx["code"] = code
     (d / CONTEXT_NAME).write_text(json.dumps(ctx, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if diff is not None:
         (d / DIFF_NAME).write_bytes(diff)
     return d
+
+
+def _copy_code_file(entry: dict[str, Any], d: Path) -> dict[str, Any]:
+    """Copy a code file (from ``_source``, or from ``_bytes``) to ``files/<path>`` of the context
+    directory, checking that the copy is what was digested; the entry without those keys."""
+    entry = dict(entry)
+    source, data = entry.pop("_source", None), entry.pop("_bytes", None)
+    if source is None and data is None:  # listed without a copy (an import of a manifest that did not ship it)
+        return entry
+    dst = d / CODE_FILES_DIR / entry["path"]
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if data is None:
+        data = Path(source).read_bytes()
+    dst.write_bytes(data)
+    if digest_bytes(data, entry["digest"]) != entry["digest"] or len(data) != entry["size"]:
+        raise ValueError(f"{entry['path']} changed between its digest and its copy; record the context again")
+    return entry

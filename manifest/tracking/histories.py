@@ -22,7 +22,7 @@ from typing import Any, Callable
 from mlflow.utils.rest_utils import http_request, verify_rest_response
 
 from ..core.reals import to_float
-from .store import FRESH_CONNECTION, metric_tables_store, rest_store
+from .store import FRESH_CONNECTION, InFlight, metric_tables_store, rest_store
 
 Columns = dict[str, list[Any]]
 
@@ -83,7 +83,7 @@ def sort_columns(cols: Columns) -> Columns:
     return {k: [v[i] for i in order] for k, v in cols.items()}
 
 
-def fetch_histories(client: Any, run_id: str, keys: list[str], *, workers: int = 4, progress: Callable[[int], None] | None = None) -> dict[str, Columns]:
+def fetch_histories(client: Any, run_id: str, keys: list[str], *, workers: int = 4, progress: Callable[[int], None] | None = None, log: Callable[[str], None] = lambda s: None) -> dict[str, Columns]:
     """Every point of every metric in ``keys``, sorted by (step, timestamp).
 
     Up to ``workers`` requests are in flight, each on its own connection: a multi-process server
@@ -93,10 +93,11 @@ def fetch_histories(client: Any, run_id: str, keys: list[str], *, workers: int =
     """
     rest = rest_store(client)
     sql = None if rest is not None else metric_tables_store(client)
+    flight = InFlight(workers, log=log)
 
     def one(key: str) -> tuple[str, Columns]:
         if rest is not None:
-            cols = _fetch_rest(rest, run_id, key)
+            cols = flight.call(_fetch_rest, rest, run_id, key)
         elif sql is not None:
             cols = _fetch_sql(sql, run_id, key)
         else:

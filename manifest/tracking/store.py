@@ -5,11 +5,13 @@ per failure, and which kind of store is behind a client (REST server, SQL databa
 from __future__ import annotations
 
 import os
+import threading
+import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import mlflow
@@ -18,7 +20,9 @@ from mlflow.store.tracking.rest_store import RestStore
 
 from ..core.problems import BadRequest, ManifestError, NotFound, Problem, TrackingError
 from ..core.text import shorten
-from ..core.uris import mask_uri
+from ..core.uris import mask_text, mask_uri
+
+T = TypeVar("T")
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 #: How long one HTTP request to a tracking server may take before we give up (seconds).
@@ -108,6 +112,70 @@ def classify(exc: BaseException, shown: str, what: str = "") -> ManifestError:
     if name in ("ConnectionError", "MaxRetryError", "NewConnectionError", "Timeout", "ReadTimeout", "ConnectTimeout") or "max retries exceeded" in low or "connection" in low:
         return TrackingError(Problem("tracking-unreachable", f"cannot reach the tracking server {shown}{subject}: {shorten(text)}"))
     return TrackingError(Problem("tracking-error", f"the tracking store {shown} failed{subject}: {name}: {shorten(text)}"))
+
+
+# --------------------------------------------------------------------------- slow servers
+
+#: How often a bulk request that timed out is sent again (MLflow's own retries come first).
+PATIENCE_RETRIES = 3
+#: Seconds before the first resend; doubled for each further one.
+PATIENCE_BACKOFF = 2.0
+_TRANSIENT = frozenset({"tracking-timeout", "tracking-unreachable"})
+
+
+class InFlight:
+    """Bulk requests (history pages, log-batch calls), at most ``limit`` at once.
+
+    A server that times out is usually overloaded, and more requests at once make it worse: after a
+    timeout the limit is halved (down to one) and the request is sent again after a backoff (2, 4,
+    8 s), up to :data:`PATIENCE_RETRIES` times; only then the error stands. Only idempotent requests
+    go through here: reading, and log-batch of metric points (MLflow keeps one row per identical
+    point), so a request that arrived but whose answer was lost does no harm when sent again.
+    """
+
+    def __init__(self, limit: int, *, log: Callable[[str], None] = lambda s: None, retries: int = PATIENCE_RETRIES, backoff: float = PATIENCE_BACKOFF) -> None:
+        self.limit = max(1, limit)
+        self.log = log
+        self.retries = retries
+        self.backoff = backoff
+        self._busy = 0
+        self._cond = threading.Condition()
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        for attempt in range(self.retries + 1):
+            with self._slot():
+                try:
+                    return fn(*args)
+                except Exception as exc:  # noqa: BLE001 - only transient failures are retried; others re-raised at once
+                    if attempt == self.retries or not _transient(exc):
+                        raise
+                    why = shorten(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, 120)
+            wait = self.backoff * 2**attempt
+            self._shrink(f"the tracking server did not answer ({mask_text(why)}); sending again in {wait:g} s")
+            time.sleep(wait)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        with self._cond:
+            while self._busy >= self.limit:
+                self._cond.wait()
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy -= 1
+                self._cond.notify_all()
+
+    def _shrink(self, why: str) -> None:
+        with self._cond:
+            before, self.limit = self.limit, max(1, self.limit // 2)
+        self.log(f"{why}, with {self.limit} request{'s' if self.limit > 1 else ''} in flight (was {before})")
+
+
+def _transient(exc: BaseException) -> bool:
+    return any(p.code in _TRANSIENT for p in classify(exc, "").problems)
 
 
 # --------------------------------------------------------------------------- what is behind a client

@@ -7,6 +7,8 @@ from __future__ import annotations
 CONTEXT_DIR = "manifest-context"
 CONTEXT_NAME = "context.json"
 DIFF_NAME = "git.diff"
+#: Copies of the run's configuration and untracked files, under the context directory (``files/<path>``).
+CODE_FILES_DIR = "files"
 CONTEXT_FILE = f"{CONTEXT_DIR}/{CONTEXT_NAME}"
 DIFF_FILE = f"{CONTEXT_DIR}/{DIFF_NAME}"
 CONTEXT_VERSION = 1
@@ -28,6 +30,8 @@ TAG_SOURCE_RUN = "manifest.source.run_id"
 TAG_SOURCE_EXPERIMENT = "manifest.source.experiment"
 TAG_SOURCE_URI = "manifest.source.tracking_uri"
 TAG_IMPORT_ERROR = "manifest.import.error"
+#: Why a run FAILED or was KILLED (``run.error``), as :func:`manifest.capture.log_error` recorded it.
+TAG_RUN_ERROR = "manifest.run.error"
 #: Set at the end of an import: a run without it was left by an interrupted import.
 TAG_IMPORT_COMPLETE = "manifest.import.complete"
 TAG_REPRODUCES = "manifest.reproduces"

@@ -153,9 +153,27 @@ def test_changed_directory_and_missing_file(project):
     r = run("verify", project["path"], "--repo", project["repo"], tmp=project["tmp"])
     assert r.returncode == 1
     fails = {i["subject"]: i["reason"] for i in failures(r.stdout) if i["category"] == "data"}
-    assert "size 5 recorded, 6 found" in fails["images"] and "sha256" in fails["images"]
+    assert "size 5 recorded, 6 found" in fails["images"] and "dirHash " in fails["images"]
     assert fails["train"].startswith("data/train.csv not found (looked at ")
     assert str(project["repo"] / "src" / "data" / "train.csv") in fails["train"]
+
+
+@pytest.mark.e2e
+def test_a_directory_input_is_recorded_and_checked_by_its_dirhash(project):
+    """The tree digest of spec 6.3, written out with hashlib; without kind, dirHash says directory."""
+    lines = "".join(f"{hashlib.sha256(b).hexdigest()}  {n}\n" for n, b in (("one.bin", b"\x00\x01\x02"), ("two.bin", b"\x03\x04")))
+    images = project["data"]["data"][1]
+    assert images["digest"] == {"dirHash": hashlib.sha256(lines.encode()).hexdigest()}
+    data = copy.deepcopy(project["data"])
+    del data["data"][1]["kind"]
+    train = data["data"][0]
+    del train["kind"]
+    train["digest"] = images["digest"]  # a file recorded with a directory's digest
+    r = run("verify", "--format", "json", rewrite(project, data), "--repo", project["repo"], tmp=project["tmp"])
+    assert r.returncode == 1, r.stderr
+    by_name = {i["subject"]: i for i in json.loads(r.stdout)["items"] if i["category"] == "data"}
+    assert by_name["images"]["verdict"] == "pass"
+    assert by_name["train"]["verdict"] == "fail" and "is a file, the manifest records a directory" in by_name["train"]["reason"]
 
 
 @pytest.mark.e2e

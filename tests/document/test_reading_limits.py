@@ -40,7 +40,7 @@ def one_problem(r, code: int, needle: str) -> str:
         ("set.yaml", "spec_version: !!set {a}\n", "YAML tag refused", ":1:15: "),
         ("custom.yaml", "spec_version: !vault abc\n", "YAML tag refused", ":1:15: "),
         ("key.yaml", "? [a, b]\n: 1\n", "is not a string", ":1:3: "),
-        ("recursive.yaml", "a: &x [1, *x]\n", "an alias refers to a node that contains it", ": "),
+        ("recursive.yaml", "a: &x [1, *x]\n", "an alias refers to a node that contains it", ":1:11: "),
         ("deep.json", "[" * 5000 + "]" * 5000, "nesting is deeper than 64 levels", ": "),
         ("deep.yaml", "a: " + "[" * 5000 + "]" * 5000 + "\n", "nesting is deeper than 64 levels", ": "),
     ],
@@ -96,6 +96,18 @@ def test_alias_bomb_is_bounded(cli, tmp_path: Path):
     p = tmp_path / "bomb.yaml"
     p.write_text("\n".join(lines) + "\n")
     one_problem(cli("validate", str(p), timeout=60), 1, "aliases expand the document by more than 100,000 nodes")
+
+
+def test_aliases_of_one_long_string_are_bounded_in_characters(cli, tmp_path: Path):
+    """1,000 aliases of a 1 MB string are only 1,000 nodes, but a gigabyte once expanded: every
+    consumer (validation, the import digest, diff) would build it. Refused when read."""
+    text = 'spec_version: "1.0"\nid: x\ndescription: &d "' + "x" * 1_000_000 + '"\ntags:\n' + "".join(f"  t{i}: *d\n" for i in range(1000))
+    p = tmp_path / "wide.yaml"
+    p.write_text(text)
+    one_problem(cli("validate", str(p), timeout=60), 1, "aliases expand the document by more than 1,048,576 characters of text")
+    r = cli("import", str(p), "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}", timeout=120)
+    assert r.returncode == 1 and "1,048,576 characters" in r.stdout + r.stderr, (r.returncode, r.stdout[-500:], r.stderr[-500:])
+    assert not (tmp_path / "mlflow.db").exists()  # refused before any store is opened
 
 
 def test_modest_aliases_are_fine(cli, tmp_path: Path):

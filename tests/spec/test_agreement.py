@@ -21,7 +21,9 @@ from manifest.spec.models import Manifest
 STRINGS = ["", " ", "x", "X\n", "1.0", "2.0", "NaN", "nan", "Infinity", "-Infinity", "+Infinity", "2026-02-30T00:00:00.000Z",
            "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z\n", "2026-01-01T00:00:00Z", "2024-02-29T23:59:59.999Z", "2026-01-01T24:00:00.000Z",
            "0" * 64, "A" * 64, "0" * 64 + "\n", "0" * 40, "0" * 39, "org.example.tool", "Org.Example", "org.x\n",
-           "https://orcid.org/0000-0002-1825-0097", "https://orcid.org/0000-0002-1825-009x", "FINISHED", "maximize", "file", "bitwise", "imported"]
+           "https://orcid.org/0000-0002-1825-0097", "https://orcid.org/0000-0002-1825-009x", "FINISHED", "maximize", "file", "bitwise", "imported",
+           "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+           "models:/m-1", "models:/m-1\n", "https://example.org/a b"]
 VALUES: list[Any] = [None, True, False, 0, 1, -1, 3.0, 3.5, -0.5, 0.5, 1.5, 2**53, 1e308, [], {}, [1], ["a"], {"a": 1}, {"sha256": "0" * 64}] + STRINGS
 
 
@@ -54,7 +56,7 @@ def mutate(doc: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         elif op < 0.35:
             target = _get(doc, path)
             if isinstance(target, dict):
-                target[rng.choice(["extra", "", "x-y", "org.example.ns", "sha256", "md5", "crc32", "colour"])] = rng.choice(VALUES)
+                target[rng.choice(["extra", "", "x-y", "org.example.ns", "sha256", "md5", "crc32", "colour", "dirHash"])] = rng.choice(VALUES)
             elif isinstance(target, list):
                 target.append(rng.choice(VALUES))
             else:

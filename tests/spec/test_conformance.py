@@ -19,6 +19,7 @@ import pytest
 from manifest.spec import rules
 from manifest.spec.engines import is_valid, schema_problems
 from manifest.spec.models import Manifest
+from manifest.spec.validation import validate_data
 
 SUITE = Path(__file__).resolve().parents[1] / "conformance"
 VERSION = "1.0"
@@ -33,10 +34,16 @@ RULE_CODES = {
     "end-before-start", "end-time-missing", "dirty-without-diff", "diff-when-clean", "diff-digest-mismatch", "commit-missing", "unsafe-path",
     "duplicate-name", "split-unknown-input", "memory-with-uri", "template-syntax", "template-unknown-param", "credentials-in-uri",
     "history-length-mismatch", "history-steps-decreasing", "history-timestamps-decreasing", "final-value-mismatch", "final-step-mismatch",
-    "final-timestamp-mismatch", "duplicate-path", "model-size-mismatch", "model-digest-mismatch",
+    "final-timestamp-mismatch", "duplicate-path", "model-size-mismatch", "model-digest-mismatch", "unhashable-name", "digest-kind",
+    "error-without-failure", "metric-unknown-dataset", "interval-reversed", "value-outside-interval",
+    "schema-uri-mismatch", "id-not-urn-uuid", "system-not-lowercase", "mapped-system-tag", "unknown-author-role", "diff-media-type",
+    "template-command-mismatch", "path-not-nfc", "dot-segment", "secret-like-variable", "unknown-role", "memory-with-content",
+    "unknown-key-field", "long-inline-history", "model-metric-unknown-dataset", "extension-not-object", "digest-without-sha256",
+    "weak-digest-only", "container-without-digest", "derived-from-without-digest",
 }
 SCHEMA_CASE_KEYS = {"description", "comment", "data", "valid", "why", "errors"}
 RULE_CASE_KEYS = {"description", "comment", "data", "valid", "why", "errors", "codes", "warnings"}
+FORWARD_CASE_KEYS = {"description", "comment", "data", "valid", "why", "errors", "warnings"}
 
 
 def _reject_constant(name: str) -> Any:
@@ -117,10 +124,32 @@ def test_rule_case(topic: str, case: dict[str, Any]) -> None:
     assert not missing_warnings, f"warnings {sorted(missing_warnings)} not reported; got {warnings}"
 
 
+# --------------------------------------------------------------------------- forward cases
+
+
+@pytest.mark.parametrize(("topic", "case"), _cases("forward"))
+def test_forward_case(topic: str, case: dict[str, Any]) -> None:
+    """A later minor version: unknown members become warnings at their pointers, the rest is checked
+    as 1.0; a version the reader cannot read is refused (spec 4.5). The models agree."""
+    for engine in ENGINES:
+        problems = validate_data(case["data"], engine=engine)
+        errors = {p.pointer for p in problems if p.severity == "error"}
+        notes = sorted(p.pointer for p in problems if p.code == "unknown-member")
+        assert (not errors) == case["valid"], f"{engine}: expected valid={case['valid']}; errors {sorted(errors)}"
+        assert set(case.get("errors", [])) <= errors, f"{engine}: missing {sorted(set(case.get('errors', [])) - errors)}; got {sorted(errors)}"
+        assert notes == sorted(case["warnings"]), f"{engine}: unknown-member warnings at {notes}"
+    try:
+        Manifest.from_data(case["data"])
+        modelled = True
+    except pydantic.ValidationError:
+        modelled = False
+    assert modelled == case["valid"]
+
+
 # --------------------------------------------------------------------------- suite hygiene
 
 
-ALL_FILES = [pytest.param(kind, p, id=f"{kind}/{p.name}") for kind in ("schema", "rules") for p in _files(kind)]
+ALL_FILES = [pytest.param(kind, p, id=f"{kind}/{p.name}") for kind in ("schema", "rules", "forward") for p in _files(kind)]
 
 
 @pytest.mark.parametrize(("kind", "path"), ALL_FILES)
@@ -133,7 +162,7 @@ def test_file_is_well_formed(kind: str, path: Path) -> None:
     descriptions = [t["description"] for t in suite["tests"]]
     duplicates = sorted({d for d in descriptions if descriptions.count(d) > 1})
     assert not duplicates, f"descriptions repeated within the file: {duplicates}"
-    allowed = SCHEMA_CASE_KEYS if kind == "schema" else RULE_CASE_KEYS
+    allowed = {"schema": SCHEMA_CASE_KEYS, "rules": RULE_CASE_KEYS, "forward": FORWARD_CASE_KEYS}[kind]
     for t in suite["tests"]:
         d = t.get("description")
         assert isinstance(d, str) and d.strip() and "\n" not in d, d
@@ -154,6 +183,8 @@ def test_file_is_well_formed(kind: str, path: Path) -> None:
                 assert isinstance(codes, list) and len(codes) == len(errors), f"{d}: codes and errors are parallel lists"
         if kind == "rules":
             assert isinstance(t.get("warnings", []), list), d
+        if kind == "forward":
+            assert isinstance(t.get("warnings"), list), f"{d}: a forward case lists its unknown-member pointers"
 
 
 def _resolve_parent(data: Any, pointer: str) -> None:

@@ -47,7 +47,8 @@ def fluent_run(experiment: str, *, points: int = 50, with_model: bool = True, re
         info: dict[str, Any] = {"run_id": run.info.run_id}
         if with_model:
             clf = RandomForestClassifier(n_estimators=5, random_state=42).fit(Xtr, ytr)
-            mi = mlflow.sklearn.log_model(clf, name="model", skops_trusted_types=["sklearn.tree._tree.Tree"], registered_model_name=register_as, params={"n_estimators": 5})
+            signature = mlflow.models.infer_signature(Xte, clf.predict(Xte))
+            mi = mlflow.sklearn.log_model(clf, name="model", skops_trusted_types=["sklearn.tree._tree.Tree"], registered_model_name=register_as, params={"n_estimators": 5}, signature=signature)
             mlflow.log_metric("accuracy", float(clf.score(Xte, yte)), model_id=mi.model_id, dataset=test)
             info["model_id"] = mi.model_id
     if with_model and register_as:

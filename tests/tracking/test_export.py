@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -111,6 +112,11 @@ def test_export_fluent_run_sqlite(cli, sqlite_uri, tmp_path):
         stored = Path(lm.artifact_location.replace("file://", ""))
         for f in m["models"][0]["files"]:
             assert file_digest(stored / f["path"])[1] == f["digest"]
+        # and the model's digest is the dirHash of those files (spec 6.3), written out here
+        files = sorted(m["models"][0]["files"], key=lambda f: f["path"].encode())
+        listing = "".join(f"{f['digest']['sha256']}  {f['path']}\n" for f in files).encode()
+        assert m["models"][0]["digest"] == {"dirHash": hashlib.sha256(listing).hexdigest()}
+        assert m["models"][0]["size"] == sum((stored / f["path"]).stat().st_size for f in files)
         assert m["provenance"]["source"]["tracking_uri"] == sqlite_uri
         assert cli("validate", str(out)).returncode == 0
 
@@ -193,6 +199,8 @@ def test_export_captured_script_run(cli, sqlite_uri, tmp_path):
     data = {d["name"]: d for d in m["data"]}
     assert data["train"]["digest"] == file_digest(repo / "data" / "train.csv")[1] and data["train"]["size"] == 12
     assert data["images"]["kind"] == "directory" and data["images"]["size"] == 266
+    images = "".join(f"{hashlib.sha256((repo / 'data' / 'images' / n).read_bytes()).hexdigest()}  {n}\n" for n in ("x.bin", "y.bin")).encode()
+    assert data["images"]["digest"] == {"dirHash": hashlib.sha256(images).hexdigest()}
     assert cli("validate", str(out)).returncode == 0
     assert "s3cret" not in out.read_text()
 

@@ -546,3 +546,136 @@ def test_a_slow_server_is_reported_as_a_timeout_with_a_hint(tmp_path):
                 p.terminate()
     assert r.returncode == 3, r.stderr
     assert "did not answer" in r.stderr and "slow or overloaded" in r.stderr and "Traceback" not in r.stderr
+
+
+# --------------------------------------------------------------------------- what the store would refuse
+
+_LONG = "x" * 6001
+STORE_CASES = {
+    # case: (edit of the manifest data, pointer in the message, what MLflow itself does with it)
+    "metric-name-dotdot": (lambda d: d.setdefault("metrics", {}).update({"a/../b": {"value": 1.0}}), "/metrics/a~1..~1b", "refuses"),
+    "param-name-chars": (lambda d: d["params"].update({"lr@1": 1}), "/params/lr@1", "refuses"),
+    "param-value-6001": (lambda d: d["params"].update({"long": _LONG}), "/params/long", "truncates"),
+    "tag-value-8001": (lambda d: d.update({"tags": {"note": "y" * 8001}}), "/tags/note", "truncates"),
+    "tag-name-251": (lambda d: d.update({"tags": {"k" * 251: "v"}}), "/tags/" + "k" * 251, "refuses"),
+    "experiment-name-501": (lambda d: d["provenance"]["source"].update({"experiment_name": "e" * 501}), "/provenance/source/experiment_name", "refuses"),
+}
+
+
+def _what_mlflow_does(uri: str, case: str) -> str:
+    """Ask MLflow itself (a scratch run of another store) what it does with the case's value."""
+    import mlflow
+    from mlflow.entities import Metric, Param, RunTag
+
+    client = mlflow.MlflowClient(uri)
+    exp = client.create_experiment(f"probe-{uuid.uuid4().hex}")
+    run_id = client.create_run(exp).info.run_id
+    try:
+        if case == "metric-name-dotdot":
+            client.log_batch(run_id, metrics=[Metric("a/../b", 1.0, 0, 0)])
+        elif case == "param-name-chars":
+            client.log_batch(run_id, params=[Param("lr@1", "1")])
+        elif case == "param-value-6001":
+            client.log_batch(run_id, params=[Param("long", _LONG)])
+        elif case == "tag-value-8001":
+            client.log_batch(run_id, tags=[RunTag("note", "y" * 8001)])
+        elif case == "tag-name-251":
+            client.log_batch(run_id, tags=[RunTag("k" * 251, "v")])
+        else:
+            client.create_experiment("e" * 501)
+    except mlflow.exceptions.MlflowException:
+        return "refuses"
+    run = client.get_run(run_id)
+    stored = {**run.data.params, **run.data.tags}
+    return "truncates" if any(len(v) in (6000, 8000) for v in stored.values()) else "accepts"
+
+
+@pytest.mark.parametrize("case", sorted(STORE_CASES))
+def test_what_mlflow_would_refuse_or_truncate_is_refused_before_anything_is_written(sqlite_uri, tmp_path, case):
+    edit, pointer, mlflow_does = STORE_CASES[case]
+    assert _what_mlflow_does(f"sqlite:///{tmp_path / 'probe.db'}", case) == mlflow_does  # the rule is MLflow's, not ours
+    m = _simple_manifest(tmp_path, sqlite_uri)
+    data = load_path(m).data
+    edit(data)
+    m.write_text(dumps_yaml(data))
+    assert run_cli("validate", str(m)).returncode == 0  # a valid manifest: the limit is the store's
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    r = run_cli("import", "--tracking-uri", target, str(m))
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert f"{pointer}: " in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert ("would cut it" in r.stderr) == (mlflow_does == "truncates"), r.stderr
+    assert not (tmp_path / "target.db").exists()  # refused before the store was opened
+
+
+def test_all_manifests_of_an_import_fit_the_store_before_the_first_is_imported(sqlite_uri, tmp_path):
+    good = _simple_manifest(tmp_path, sqlite_uri)
+    data = load_path(good).data
+    data["id"] = f"urn:uuid:{uuid.uuid4()}"
+    data["params"]["lr@1"] = 1
+    bad = good.with_name("z-bad.yaml")  # next to the good one: its files resolve, only the name is wrong
+    bad.write_text(dumps_yaml(data))
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    r = run_cli("import", "--tracking-uri", target, str(good), str(bad))
+    assert r.returncode == 1 and "/params/lr@1: " in r.stderr, r.stderr
+    assert not (tmp_path / "target.db").exists()
+
+
+def test_a_server_that_stalls_part_way_gets_fewer_requests_and_the_import_completes(tmp_path):
+    """SIGSTOP the server while log-batch requests are in flight, SIGCONT it 8 s later: the requests
+    time out (after 5 s), are sent again with fewer in flight, and every point arrives once."""
+    import sqlite3
+
+    import psutil
+
+    m = _history_bundle(tmp_path, "stalled")
+    server = start_server(tmp_path / "stall")
+    procs = [psutil.Process(server.proc.pid), *psutil.Process(server.proc.pid).children(recursive=True)]
+    env = dict(os.environ, MLFLOW_HTTP_REQUEST_TIMEOUT="5", MLFLOW_HTTP_REQUEST_MAX_RETRIES="0")
+    proc = subprocess.Popen([str(BIN), "import", "--tracking-uri", server.uri, str(m), "--experiment", "stalled", "--jobs", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    db = server.root / "server.db"
+
+    def points() -> int:
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as con:
+                return int(con.execute("SELECT count(*) FROM metrics").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and points() == 0 and proc.poll() is None:
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.communicate()
+        for p in procs:
+            p.suspend()
+        time.sleep(8)
+        for p in procs:
+            p.resume()
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert "sending again in 2 s, with 2 requests in flight (was 4)" in err, err
+        assert points() == 100_000
+        run_id = out.strip().splitlines()[-1]
+        import mlflow
+
+        assert len(mlflow.MlflowClient(server.uri).get_metric_history(run_id, "loss")) == 100_000
+    finally:
+        for p in procs:
+            if p.is_running():
+                p.resume()
+        if proc.poll() is None:
+            proc.kill()
+        server.stop()
+
+
+def test_mlflows_own_view_run_lines_are_masked_when_the_uri_holds_a_password(sqlite_uri, auth_server, tmp_path):
+    """MLflow prints "View run NAME at: URL" with the tracking URI as given; with credentials in the
+    URI, every printed line must show them masked."""
+    m = _simple_manifest(tmp_path, sqlite_uri)
+    host = auth_server.uri.split("://", 1)[1]
+    uri = f"http://{auth_server.username}:{auth_server.password}@{host}"
+    r = run_cli("import", "--tracking-uri", uri, str(m), "--experiment", "masked")
+    assert r.returncode == 0, r.stderr
+    assert "View run" in r.stderr  # MLflow's own line was printed, and went through the mask
+    assert auth_server.password not in r.stdout + r.stderr
+    assert f"at: http://***@{host}/" in r.stderr, r.stderr

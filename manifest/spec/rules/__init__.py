@@ -9,19 +9,32 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from ...core.problems import Problem
-from .code import code_state, command_template
-from .credentials import credentials
-from .data import data_inputs
-from .metrics import metric_histories
-from .models import model_files
-from .paths import unsafe_paths
+from .code import code_state, command_template, diff_media_type, template_command
+from .credentials import credentials, secret_variables
+from .data import data_annotations, data_inputs
+from .digests import digest_algorithms, digest_kinds, recommended_digests
+from .identity import author_roles, manifest_id, schema_uri, source_system
+from .metrics import history_placement, metric_estimates, metric_histories
+from .models import model_files, model_metric_datasets
+from .paths import path_forms, unsafe_paths
 from .run import run_times
-from .tags import reserved_tags
+from .tags import extension_values, reserved_tags
 
 Rule = Callable[[dict[str, Any]], Iterable[Problem]]
 
 #: Every rule; problems come out in this order (before they are sorted by position).
-RULES: tuple[Rule, ...] = (run_times, code_state, unsafe_paths, data_inputs, command_template, credentials, metric_histories, model_files, reserved_tags)
+RULES: tuple[Rule, ...] = (
+    run_times, schema_uri, manifest_id, source_system, author_roles,
+    code_state, diff_media_type,
+    unsafe_paths, path_forms,
+    data_inputs, data_annotations,
+    command_template, template_command,
+    credentials, secret_variables,
+    metric_histories, history_placement, metric_estimates,
+    model_files, model_metric_datasets,
+    reserved_tags, extension_values,
+    digest_kinds, digest_algorithms, recommended_digests,
+)
 
 #: What a rule may raise when it meets a part of a document that does not fit the schema.
 _SHAPE_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError)

@@ -1,5 +1,6 @@
 """The credentials rule (spec 11.2, 15.3): no URI in a manifest carries a secret, whether a field
-is a URI or a URI stands inside a free string (an argument, a parameter, a tag, a description)."""
+is a URI or a URI stands inside a free string (an argument, a parameter, a tag, a description);
+and the warning on recorded environment variables whose names suggest a secret (spec 11.3)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from typing import Any, Iterator
 from ...core.pointers import join_pointer
 from ...core.problems import Problem
 from ...core.uris import embedded_secret, uri_secret
+
+#: Spec 11.3: parts of a variable name (compared case-insensitively) that suggest it holds a secret.
+SECRET_NAME_PARTS = ("token", "secret", "passw", "credential", "api_key", "private", "auth")
 
 
 def uris(d: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -19,8 +23,9 @@ def uris(d: dict[str, Any]) -> Iterator[tuple[str, str]]:
     if "repository" in code:
         yield "/code/repository", code["repository"]
     for i, inp in enumerate(d.get("data") or []):
-        if "uri" in inp:
-            yield f"/data/{i}/uri", inp["uri"]
+        for key in ("uri", "landing_page"):
+            if key in inp:
+                yield f"/data/{i}/{key}", inp[key]
     for i, a in enumerate(d.get("artifacts") or []):
         if "uri" in a:
             yield f"/artifacts/{i}/uri", a["uri"]
@@ -53,8 +58,11 @@ def texts(d: dict[str, Any]) -> Iterator[tuple[str, Any]]:
 
 
 def _map(ptr: str, m: Any) -> Iterator[tuple[str, Any]]:
-    for k, v in (m or {}).items() if isinstance(m, dict) else ():
-        yield ptr + join_pointer([k]), v
+    """The members of a mapping whose values could hold a URI (a pointer is built only for those:
+    a manifest may have a million tags)."""
+    for k, v in m.items() if isinstance(m, dict) else ():
+        if isinstance(v, str) and "://" in v:
+            yield ptr + join_pointer([k]), v
 
 
 def credentials(d: dict[str, Any]) -> Iterator[Problem]:
@@ -66,3 +74,17 @@ def credentials(d: dict[str, Any]) -> Iterator[Problem]:
         why = embedded_secret(text) if isinstance(text, str) else None
         if why:
             yield Problem("credentials-in-uri", f"a URI in this text {why}; remove credentials before sharing a manifest", ptr)
+
+
+def secret_variables(d: dict[str, Any]) -> Iterator[Problem]:
+    """Warning ``secret-like-variable`` (spec 11.3): writers should skip a variable whose name
+    suggests a secret even when an allow-list names it, since its value cannot be checked for one.
+    Environment variables are recorded in ``environment.variables`` and among the determinism
+    settings."""
+    env = d.get("environment") or {}
+    places = (("environment", "variables"), env.get("variables")), (("environment", "determinism", "settings"), (env.get("determinism") or {}).get("settings"))
+    for tokens, names in places:
+        for name in names if isinstance(names, dict) else ():
+            part = next((p for p in SECRET_NAME_PARTS if p in name.lower()), None)
+            if part:
+                yield Problem("secret-like-variable", f"variable {name!r} has {part!r} in its name, which suggests a secret; writers should not record it (spec 11.3)", join_pointer([*tokens, name]))

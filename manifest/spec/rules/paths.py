@@ -1,8 +1,10 @@
-"""Rules of relative paths (spec 10.1, 15.3): no absolute paths, no ``..``, no empty segments."""
+"""Rules of relative paths (spec 10.1, 15.3): no absolute paths, no ``..``, no empty segments;
+and the warnings on their form: NFC names, no ``.`` segments."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Iterator
 
 from ...core.pointers import join_pointer
@@ -50,6 +52,11 @@ def _code_paths(code: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield "/code/working_directory", code["working_directory"]
     if "diff" in code:
         yield "/code/diff/path", code["diff"]["path"]
+    for key in ("config_files", "untracked_files"):
+        for i, f in enumerate(code.get(key) or []):
+            yield f"/code/{key}/{i}/path", f["path"]  # in the checkout, where reproduce would put it
+            if "local_path" in f:
+                yield f"/code/{key}/{i}/local_path", f["local_path"]
 
 
 def _model_paths(models: list[dict[str, Any]]) -> Iterator[tuple[str, str]]:
@@ -65,3 +72,19 @@ def unsafe_paths(d: dict[str, Any]) -> Iterator[Problem]:
         why = relative_path_problem(path)
         if why:
             yield Problem("unsafe-path", f"path {path!r} {why}", ptr)
+
+
+def path_forms(d: dict[str, Any]) -> Iterator[Problem]:
+    """Warnings ``path-not-nfc`` (spec 6.3) and ``dot-segment`` (spec 10.1).
+
+    A name not in NFC may come back decomposed from another file system (macOS), and then it is
+    another name that hashes differently; a ``.`` segment names nothing, so one file gets two paths
+    that a consumer comparing paths would take for two files.
+    """
+    for ptr, path in relative_paths(d):
+        if not isinstance(path, str):
+            continue
+        if not unicodedata.is_normalized("NFC", path):
+            yield Problem("path-not-nfc", f"path {ascii(path)} is not in Unicode Normalization Form C; in NFC it is {ascii(unicodedata.normalize('NFC', path))} (spec 6.3)", ptr)
+        if "." in path.split("/"):
+            yield Problem("dot-segment", f"path {path!r} has a '.' segment; leave it out (spec 10.1)", ptr)

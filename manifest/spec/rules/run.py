@@ -18,3 +18,5 @@ def run_times(d: dict[str, Any]) -> Iterator[Problem]:
         yield Problem("end-time-missing", f"a {run['status']} run should have an end_time", "/run")
     if end is not None and run["status"] == "RUNNING":
         yield Problem("end-time-while-running", "a RUNNING run has an end_time", "/run/end_time")
+    if "error" in run and run["status"] not in ("FAILED", "KILLED"):
+        yield Problem("error-without-failure", f"a {run['status']} run records an error; error says why a run FAILED or was KILLED", "/run/error")

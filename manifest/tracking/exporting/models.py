@@ -8,12 +8,13 @@ from typing import Any
 
 import mlflow.artifacts
 
-from ...core.digests import file_digest, listing_digest, tree_files
+from ...core.digests import DIR_HASH, dir_hash, file_digest, name_problem, regular_files
 from ...core.names import normalize_name
 from ...core.params import type_params
 from ...core.reals import json_real
 from ...core.times import ms_to_timestamp
 from ...document.reader import parse_text
+from .cards import model_card
 from .options import Exported, ExportOptions
 
 
@@ -57,14 +58,21 @@ def _add_files(entry: dict[str, Any], files_dir: Path, model_id: str, opts: Expo
     fl = _flavors(files_dir / "MLmodel") if (files_dir / "MLmodel").is_file() else None
     if fl:
         entry["flavors"] = fl
+        card = model_card(files_dir / "MLmodel")
+        if card:
+            entry["card"] = card
     files = []
-    for rel, p in tree_files(files_dir):
+    for rel, p in regular_files(files_dir):
         size, digest = file_digest(p)
         files.append({"path": rel, "size": size, "digest": digest})
         if opts.with_models:
             out.files[f"models/{model_id}/{rel}"] = p
     entry["size"] = sum(f["size"] for f in files)
-    entry["digest"] = {"sha256": listing_digest((f["path"], f["digest"]["sha256"]) for f in files)}
+    unhashable = next((f["path"] for f in files if name_problem(f["path"])), None)
+    if unhashable is None:
+        entry["digest"] = {DIR_HASH: dir_hash((f["path"], f["digest"]["sha256"]) for f in files)}
+    else:  # each file keeps its digest; the tree as a whole has none (spec 6.3)
+        out.warnings.append(f"model {model_id}: the file name {unhashable!r} holds a line feed, so the model has no directory digest; each file's digest is recorded")
     entry["files"] = files
     if opts.with_models:
         entry["local_path"] = f"models/{model_id}"

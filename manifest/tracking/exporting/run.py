@@ -15,7 +15,7 @@ from typing import Any
 import mlflow
 
 from ...__about__ import __version__
-from ...core.digests import file_digest, tree_files
+from ...core.digests import file_digest, regular_files
 from ...core.names import safe_name
 from ...core.params import type_params
 from ...core.problems import NotFound, Problem, Refused
@@ -27,7 +27,8 @@ from ...document.writer import dumps_history
 from ...spec.rules.tags import RESERVED_PREFIXES
 from ..histories import fetch_histories
 from ..store import mlflow_errors
-from ..tags import CONTEXT_DIR, CONTEXT_NAME, DIFF_NAME, MAPPED_TAGS, TAG_DERIVED_ID, TAG_DERIVED_RELATION, TAG_DERIVED_SHA256
+from ..tags import CONTEXT_DIR, CONTEXT_NAME, DIFF_NAME, MAPPED_TAGS, TAG_DERIVED_ID, TAG_DERIVED_RELATION, TAG_DERIVED_SHA256, TAG_RUN_ERROR
+from .codefiles import code_files
 from .datasets import data_inputs, json_or_none
 from .models import models as run_models
 from .options import Exported, ExportOptions
@@ -96,11 +97,11 @@ class _Build:
     def _histories(self, keys: list[str]) -> dict[str, Any]:
         progress = self.opts.progress
         tick = (lambda n: progress("metrics", n)) if progress else None
-        return fetch_histories(self.client, self.run.info.run_id, keys, workers=self.opts.workers, progress=tick)
+        return fetch_histories(self.client, self.run.info.run_id, keys, workers=self.opts.workers, progress=tick, log=self.out.warnings.append)
 
     def _manifest(self, keys: list[str], future: Future[dict[str, Any]] | None) -> dict[str, Any]:
         info, tags = self.run.info, dict(self.run.data.tags)
-        ctx, diff_path = _read_context(self.client, info.run_id, self.tmp)
+        ctx, diff_path, ctx_dir = _read_context(self.client, info.run_id, self.tmp)
         ctx = ctx or {}
         params = type_params(dict(self.run.data.params))
         m: dict[str, Any] = {"spec_version": "1.0", "id": manifest_id_for_run(info.run_id), "name": info.run_name or tags.get("mlflow.runName") or info.run_id}
@@ -110,6 +111,7 @@ class _Build:
         m["run"] = _run_section(info, tags)
         m["data"] = data_inputs(self.run, ctx.get("data") or [])
         m["code"] = _code(tags, ctx, params, diff_path, self.stem, self.out)
+        m["code"].update(code_files(ctx.get("code") or {}, ctx_dir, self.stem, self.out))
         models, model_env = run_models(self.client, self.run, self.tracking_uri, self.opts, self.tmp, self.out)
         env = ctx.get("environment")
         if not env and model_env:
@@ -169,6 +171,8 @@ def _run_section(info: Any, tags: dict[str, str]) -> dict[str, Any]:
         r["user"] = user
     if tags.get("mlflow.parentRunId"):
         r["parent"] = {"run_id": tags["mlflow.parentRunId"]}
+    if tags.get(TAG_RUN_ERROR) and info.status in ("FAILED", "KILLED"):
+        r["error"] = tags[TAG_RUN_ERROR]
     return r
 
 
@@ -266,7 +270,7 @@ def _artifacts(client: Any, run_id: str, opts: ExportOptions, stem: str | None, 
     for a in top:
         _download(client, run_id, a.path, root)
     result = []
-    for rel, p in tree_files(root):
+    for rel, p in regular_files(root):  # one entry per file: a line feed in a name is no problem here
         size, digest = file_digest(p)
         entry: dict[str, Any] = {"path": rel, "kind": "file", "size": size, "digest": digest}
         if opts.with_artifacts:  # one folder per run: runs exported into one directory keep their own files
@@ -287,13 +291,14 @@ def _download(client: Any, run_id: str, path: str, dst: Path) -> Path | None:
         return None
 
 
-def _read_context(client: Any, run_id: str, tmp: Path) -> tuple[dict[str, Any] | None, Path | None]:
+def _read_context(client: Any, run_id: str, tmp: Path) -> tuple[dict[str, Any] | None, Path | None, Path | None]:
+    """The captured context, its diff file and the directory they were downloaded to."""
     names = {Path(a.path).name for a in client.list_artifacts(run_id, CONTEXT_DIR)}
     if CONTEXT_NAME not in names:
-        return None, None
+        return None, None, None
     d = _download(client, run_id, CONTEXT_DIR, tmp / "context")
     if d is None:
-        return None, None
+        return None, None, None
     ctx = json_or_none((d / CONTEXT_NAME).read_text(encoding="utf-8"))
     diff = d / DIFF_NAME
-    return (ctx if isinstance(ctx, dict) else None), (diff if diff.is_file() else None)
+    return (ctx if isinstance(ctx, dict) else None), (diff if diff.is_file() else None), d

@@ -7,7 +7,14 @@ from typing import Any
 
 from .options import ImportOptions
 from .prepare import Prepared, prepare_paths
-from .run import import_prepared
+from .run import check_target, import_prepared
+
+
+def check_targets(prepared: list[Prepared], options: ImportOptions) -> None:
+    """Every manifest fits the target store (:mod:`.store_limits`), checked before the first is
+    imported, and before the store is opened when the caller asks first."""
+    for p in prepared:
+        check_target(p, options)
 
 
 def import_paths(client: Any, paths: list[str] | list[Prepared], *, tracking_uri: str, options: ImportOptions) -> list[tuple[Path, str]]:
@@ -29,6 +36,7 @@ def import_paths(client: Any, paths: list[str] | list[Prepared], *, tracking_uri
 
     for p in prepared:
         visit(p)
+    check_targets(order, options)
     parent_map: dict[str, str] = {}
     out = []
     try:

@@ -11,7 +11,7 @@ from mlflow.utils.rest_utils import http_request, verify_rest_response
 from mlflow.utils.validation import _validate_metric
 
 from ...core.reals import json_real, to_float
-from ..store import FRESH_CONNECTION, metric_tables_store, rest_store
+from ..store import FRESH_CONNECTION, InFlight, metric_tables_store, rest_store
 from .options import MAX_METRICS, ImportOptions, chunks
 from .prepare import Prepared
 
@@ -34,7 +34,7 @@ def log_metrics(client: Any, run_id: str, prep: Prepared, options: ImportOptions
         linked_keys = {e.key for e in entities if getattr(e, "model_id", None)}
         _bulk_insert_metrics(bulk, run_id, [e for e in entities if e.key not in linked_keys])
         entities = [e for e in entities if e.key in linked_keys]
-    _send_batches(client, run_id, chunks(entities, MAX_METRICS), options.workers)
+    _send_batches(client, run_id, chunks(entities, MAX_METRICS), options.workers, lambda s: options.log(f"warning: {s}"))
 
 
 def _link_model_metrics(entities: list[Any], prep: Prepared, model_ids: dict[int, str], run_id: str) -> None:
@@ -58,18 +58,20 @@ def _link_model_metrics(entities: list[Any], prep: Prepared, model_ids: dict[int
                 entities.append(Metric(x["name"], to_float(x["value"]), key[2], key[1], **link))
 
 
-def _send_batches(client: Any, run_id: str, batches: list[list[Any]], workers: int) -> None:
-    """``log-batch`` requests: ``workers`` in flight against a server, in turn otherwise."""
+def _send_batches(client: Any, run_id: str, batches: list[list[Any]], workers: int, log: Any = lambda s: None) -> None:
+    """``log-batch`` requests: up to ``workers`` in flight against a server (fewer, and sent again,
+    when it times out: :class:`~manifest.tracking.store.InFlight`), in turn otherwise."""
     if not batches:
         return
     rest = rest_store(client)
     workers = 1 if rest is None else max(1, workers)
+    flight = InFlight(workers, log=log)
 
     def send(batch: list[Any]) -> None:
         if rest is not None and not any(getattr(e, "model_id", None) for e in batch):
-            _post_metrics(rest, run_id, batch)
+            flight.call(_post_metrics, rest, run_id, batch)
         else:
-            client.log_batch(run_id, metrics=batch, synchronous=True)
+            flight.call(lambda: client.log_batch(run_id, metrics=batch, synchronous=True))
 
     if workers == 1:
         for b in batches:

@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ...checks.discovery import discover
+from ...core.digests import digest_kind
 from ...core.problems import BadRequest, IntegrityError, InvalidManifest, ManifestError, NotFound, Problem, UnreadableInput
 from ...document.canonical import manifest_digest
 from ...document.envfiles import render_python_env, render_requirements
@@ -33,6 +34,8 @@ class Prepared:
     histories: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     model_dirs: dict[int, Path] = field(default_factory=dict)
     artifact_files: dict[int, Path] = field(default_factory=dict)
+    #: Staged copies of ``code.config_files`` / ``code.untracked_files`` that are shipped, by (key, index).
+    code_files: dict[tuple[str, int], Path] = field(default_factory=dict)
     diff_bytes: bytes | None = None
     #: ``requirements.txt`` / ``python_env.yaml`` rendered from ``environment`` (``manifest env``'s rules).
     env_files: dict[str, str] = field(default_factory=dict)
@@ -77,12 +80,24 @@ def prepare(path: str | Path) -> Prepared:
     base = doc.base_dir or Path(".")
     prep = Prepared(doc, data, manifest_digest(data)["sha256"])
     try:
-        for step in (_histories, _diff, _models, _artifacts, _env_files):
+        for step in (_histories, _diff, _code_files, _models, _artifacts, _env_files):
             step(prep, base, str(path))
+    except ManifestError as exc:
+        prep.cleanup()
+        raise type(exc)([_placed(p, doc) for p in exc.problems]) from None
     except BaseException:
         prep.cleanup()
         raise
     return prep
+
+
+def _placed(p: Problem, doc: Document) -> Problem:
+    """A problem of a file that travels with the manifest, attributed to the manifest and placed at
+    the line of its pointer (``m.yaml:12:7: /code/config_files/0: ...``)."""
+    if p.file is not None:
+        return p
+    pos = doc.locate(p.pointer) if p.pointer is not None else None
+    return p.in_file(doc.name).at(*pos) if pos else p.in_file(doc.name)
 
 
 def _histories(prep: Prepared, base: Path, name: str) -> None:
@@ -106,6 +121,21 @@ def _diff(prep: Prepared, base: Path, name: str) -> None:
         if d.exists() or d.is_symlink():
             _no_links(base, code["diff"]["path"], "diff", "/code/diff/path")
             prep.diff_bytes = read_checked(d, code["diff"]["size"], code["diff"]["digest"], "diff", "/code/diff")
+
+
+def _code_files(prep: Prepared, base: Path, name: str) -> None:
+    """Shipped configuration and untracked files, staged and checked like every other file."""
+    code = prep.data.get("code") or {}
+    for key in ("config_files", "untracked_files"):
+        for i, f in enumerate(code.get(key) or []):
+            if "local_path" not in f:
+                continue
+            ptr = f"/code/{key}/{i}"
+            fp = _inside(base, f["local_path"], "code file", f"{ptr}/local_path")
+            if not fp.exists() and not fp.is_symlink():
+                raise IntegrityError(Problem("missing-file", f"code file {f['local_path']!r} is missing next to the manifest", f"{ptr}/local_path"), file=name)
+            _no_links(base, f["local_path"], "code file", f"{ptr}/local_path")
+            prep.code_files[(key, i)] = stage_file(fp, prep.staged("code", key, str(i), PurePosixPath(f["path"]).name), f["size"], f["digest"], "code file", ptr)
 
 
 def _models(prep: Prepared, base: Path, name: str) -> None:
@@ -137,10 +167,19 @@ def _artifacts(prep: Prepared, base: Path, name: str) -> None:
         fp = _inside(base, a["local_path"], "artifact", ptr)
         _no_links(base, a["local_path"], "artifact", ptr)
         dest = prep.staged("artifacts", str(i), PurePosixPath(a["path"]).name)
-        if a.get("kind") == "directory" or (a.get("kind") is None and fp.is_dir()):
+        if _artifact_kind(a, fp) == "directory":
             prep.artifact_files[i] = stage_tree(fp, dest, a.get("size"), a.get("digest"), "artifact", f"/artifacts/{i}")
         else:
             prep.artifact_files[i] = stage_file(fp, dest, a.get("size"), a.get("digest"), "artifact", f"/artifacts/{i}")
+
+
+def _artifact_kind(a: dict[str, Any], local: Path) -> str:
+    """``kind``, else what the digest says (``dirHash`` is a directory), else what lies there."""
+    if a.get("kind"):
+        return str(a["kind"])
+    if a.get("digest"):
+        return digest_kind(a["digest"])
+    return "directory" if local.is_dir() else "file"
 
 
 def _env_files(prep: Prepared, base: Path, name: str) -> None:

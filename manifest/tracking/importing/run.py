@@ -35,6 +35,7 @@ from ..tags import (
     TAG_DERIVED_SHA256,
     TAG_IMPORT_COMPLETE,
     TAG_IMPORT_ERROR,
+    TAG_RUN_ERROR,
     TAG_SOURCE_EXPERIMENT,
     TAG_SOURCE_RUN,
     TAG_SOURCE_URI,
@@ -43,6 +44,7 @@ from .metrics import log_metrics
 from .models import create_models, finish_models
 from .options import MAX_PARAMS, MAX_TAGS, ImportOptions, chunks
 from .prepare import Prepared
+from .store_limits import check_store_limits
 
 
 def restorable_system_tags(system_tags: dict[str, str]) -> tuple[dict[str, str], list[str]]:
@@ -72,6 +74,8 @@ def _run_tags(data: dict[str, Any], digest: str, parent_map: dict[str, str]) -> 
         tags["mlflow.user"] = run["user"]
     if data.get("description"):
         tags["mlflow.note.content"] = data["description"]
+    if run.get("error"):
+        tags[TAG_RUN_ERROR] = run["error"]
     code = data.get("code") or {}
     for key, tag in (("commit", "mlflow.source.git.commit"), ("branch", "mlflow.source.git.branch"), ("repository", "mlflow.source.git.repoURL"), ("source_name", "mlflow.source.name"), ("source_type", "mlflow.source.type")):
         if code.get(key):
@@ -94,10 +98,14 @@ def _run_tags(data: dict[str, Any], digest: str, parent_map: dict[str, str]) -> 
     return tags, warnings
 
 
-def _context(data: dict[str, Any]) -> dict[str, Any]:
-    """What the capture API would have recorded, rebuilt from the manifest (export reads it back)."""
+def _context(data: dict[str, Any], code_files: dict[tuple[str, int], Path] | None = None) -> dict[str, Any]:
+    """What the capture API would have recorded, rebuilt from the manifest (export reads it back).
+    Code files travel as the staged copies that were checked (``_source``), when shipped."""
     code = data.get("code") or {}
     ctx_code = {k: code[k] for k in ("dirty", "diff_digest", "working_directory", "entry_point", "command", "command_template") if k in code}
+    for key in ("config_files", "untracked_files"):
+        if code.get(key):
+            ctx_code[key] = [_code_file_entry(f, (code_files or {}).get((key, i))) for i, f in enumerate(code[key])]
     if "diff" in code and "diff_digest" not in ctx_code:
         ctx_code["diff_digest"] = code["diff"]["digest"]
     ctx_data = []
@@ -139,11 +147,23 @@ def experiment_for(client: Any, name: str, uri: str) -> str:
     return str(exp.experiment_id)
 
 
+def experiment_name(prep: Prepared, options: ImportOptions) -> str:
+    """The experiment the run goes to: ``--experiment``, else the source's, else ``Default``."""
+    src = prep.data["provenance"].get("source") or {}
+    return options.experiment or src.get("experiment_name") or "Default"
+
+
+def check_target(prep: Prepared, options: ImportOptions) -> None:
+    """Refuse, before any write, what the target MLflow would refuse or truncate (:mod:`.store_limits`)."""
+    tags, _ = _run_tags(prep.data, prep.digest, {})
+    check_store_limits(prep.data, tags, experiment_name(prep, options), prep.doc.name)
+
+
 def import_prepared(client: Any, prep: Prepared, *, tracking_uri: str, options: ImportOptions, parent_map: dict[str, str] | None = None) -> str:
     """Create the run in MLflow; returns the new run id."""
     data = prep.data
-    src = data["provenance"].get("source") or {}
-    exp_name = options.experiment or src.get("experiment_name") or "Default"
+    exp_name = experiment_name(prep, options)
+    check_target(prep, options)
     with mlflow_errors(tracking_uri, "(import)"):
         exp_id = experiment_for(client, exp_name, tracking_uri)
         dup = find_duplicate(client, exp_id, prep.digest)
@@ -228,6 +248,13 @@ def _fill(client: Any, run_id: str, exp_id: str, prep: Prepared, tags: dict[str,
     _log_artifacts(client, run_id, prep)
 
 
+def _code_file_entry(f: dict[str, Any], staged: Path | None) -> dict[str, Any]:
+    entry = {k: f[k] for k in ("path", "size", "digest")}
+    if staged is not None:
+        entry["_source"] = str(staged)
+    return entry
+
+
 def _dataset_inputs(data: dict[str, Any]) -> list[DatasetInput]:
     """The MLflow dataset inputs recorded under ``data[].tracking``."""
     inputs = []
@@ -251,7 +278,7 @@ def _log_artifacts(client: Any, run_id: str, prep: Prepared) -> None:
             parent = str(PurePosixPath(a["path"]).parent)
             client.log_artifact(run_id, str(staged), None if parent == "." else parent)
     with tempfile.TemporaryDirectory() as tmp:
-        d = write_context_dir(Path(tmp), _context(data), prep.diff_bytes)
+        d = write_context_dir(Path(tmp), _context(data, prep.code_files), prep.diff_bytes)
         for name, text in prep.env_files.items():
             (d / name).write_text(text, encoding="utf-8")
         name = "manifest.json" if prep.doc.format == "json" else "manifest.yaml"

@@ -14,7 +14,7 @@ import stat
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterable
 
-from ...core.digests import ALGORITHMS, CHUNK, digest_bytes, hashers, listing_digest, tree_files
+from ...core.digests import ALGORITHMS, CHUNK, DIR_HASH, UnhashableName, digest_bytes, dir_hash, hashers, tree_files
 from ...core.problems import IntegrityError, Problem
 
 
@@ -115,14 +115,17 @@ def folder_problems(root: Path, listed: Iterable[str] | None, what: str, pointer
 
 
 def stage_tree(src: Path, dest: Path, size: int | None, digest: dict[str, str] | None, what: str, pointer: str) -> Path:
-    """Copy a directory artifact file by file (regular files only), then check the copy's tree
-    digest and size (spec 6.3) against the manifest."""
+    """Copy a directory artifact file by file (regular files only), then check the copy's size
+    and ``dirHash`` (spec 6.3) against the manifest."""
     problems = folder_problems(src, None, what, pointer)
     if problems:
         raise IntegrityError(problems)
-    algorithms = _algorithms(digest)
-    files = [(rel, *_copy(p, dest / PurePosixPath(rel), algorithms, what, pointer)) for rel, p in tree_files(src)]
+    try:
+        listed = tree_files(src)
+    except UnhashableName as exc:  # its tree has no digest: nothing could be checked
+        raise IntegrityError([Problem(p.code, p.message, pointer) for p in exc.problems]) from None
+    files = [(rel, *_copy(p, dest / PurePosixPath(rel), ["sha256"], what, pointer)) for rel, p in listed]
     dest.mkdir(parents=True, exist_ok=True)
-    got = {a: listing_digest(((rel, d[a]) for rel, _, d in files), a) for a in algorithms}
+    got = {DIR_HASH: dir_hash((rel, d["sha256"]) for rel, _, d in files)}
     _check(sum(n for _, n, _ in files), got, size, digest, what, src, pointer)
     return dest

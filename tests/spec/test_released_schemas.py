@@ -1,0 +1,33 @@
+"""A released schema file never changes (spec 4.2): spec/README.md publishes the SHA-256 of every
+released schema, and this test fails if a file no longer has the digest published for it."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from support.paths import ROOT
+
+from manifest.core.versions import KNOWN_VERSIONS, schema_path
+
+README = (ROOT / "spec" / "README.md").read_text(encoding="utf-8")
+
+
+def _published() -> dict[str, str]:
+    """version -> published SHA-256, from the rows of the versions table that say "Released"."""
+    out = {}
+    for line in README.splitlines():
+        m = re.match(r"\| (\d+\.\d+) \| Released[^|]*\|.*SHA-256 `([0-9a-f]{64})`", line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def test_every_released_version_has_a_published_digest():
+    assert "1.0" in _published()
+    assert set(_published()) <= set(KNOWN_VERSIONS)
+
+
+def test_a_released_schema_file_has_the_digest_published_for_it():
+    for version, sha in _published().items():
+        assert hashlib.sha256(schema_path(version).read_bytes()).hexdigest() == sha, f"schemas/manifest-{version}.schema.json changed after its release; a change needs a new version (spec 4.2)"
