@@ -83,16 +83,18 @@ def _check_parent(output: str) -> None:
 @click.option("--with-artifacts", is_flag=True, help="Copy the run's artifacts next to the manifest.")
 @click.option("--bundle", "bundle_dir", metavar="DIR", help="Write a paper bundle: manifests, index, results tables, plots, README, SHA256SUMS.")
 @click.option("--metrics", "metric_names", metavar="NAMES", help="Comma-separated metrics for the bundle's table and plots [default: all].")
-@click.option("--force", is_flag=True, help="Replace a bundle directory that exists and is not empty.")
+@click.option("--force", is_flag=True, help="Replace manifest files that exist, or a bundle directory that is not empty.")
 @jobs_option()
 def command(**kwargs: Any) -> None:
     """Export MLflow runs as manifests.
 
     One run goes to standard output by default; several runs (or --experiment) need -o DIRECTORY,
-    which gets one manifest per run named RUNNAME-RUNID8.yaml. Exit status: 0 exported, 2 usage
-    error, 3 tracking store unreachable or credentials refused, 4 run or experiment not found or
-    deleted (or an experiment without runs), 5 run still RUNNING (see --allow-running) or
-    bundle directory not empty (see --force).
+    which gets one manifest per run named RUNNAME-RUNID8.yaml; an --experiment (and --filter) that
+    matches one run may also go to a file or standard output. A manifest file that exists is not
+    replaced without --force. Exit status: 0 exported, 2 usage error (several runs into one file),
+    3 tracking store unreachable or credentials refused, 4 run or experiment not found or deleted
+    (or an experiment without runs), 5 run still RUNNING (see --allow-running), a manifest file
+    that exists or a bundle directory not empty (see --force).
 
     With --bundle DIR, the runs become a directory for a paper's supplementary material.
     """
@@ -124,7 +126,13 @@ def _export(args: ExportArgs, uri: str, stdout: Any) -> None:
 
     cl = client(uri)
     ids = _run_ids(args, cl, uri)
-    export_to_files(cl, ids, tracking_uri=uri, output=args.output, fmt=args.fmt, options=args.options(), many=bool(args.experiment) or len(ids) > 1, log=to_stderr, stdout=stdout)
+    many = len(ids) > 1 or (bool(args.experiment) and not _one_file(args.output))  # a filter that matches one run may go to a file
+    export_to_files(cl, ids, tracking_uri=uri, output=args.output, fmt=args.fmt, options=args.options(), many=many, log=to_stderr, stdout=stdout, force=args.force)
+
+
+def _one_file(output: str) -> bool:
+    """Whether ``-o`` names one manifest (standard output, or a ``.yaml``/``.json`` file)."""
+    return output == "-" or (output.lower().endswith((".yaml", ".yml", ".json")) and not Path(output).is_dir())
 
 
 def _bundle(args: ExportArgs, uri: str) -> None:

@@ -197,6 +197,7 @@ _register(
 
 _register(
     "16.3", "error",
+    ("output-exists", "an export would replace a file that exists (without --force)"),
     ("usage", "the command was called wrongly"),
     ("not-found", "a path, run, experiment or model that does not exist"),
     ("is-a-directory", "a directory where a file is needed"),

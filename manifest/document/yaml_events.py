@@ -26,7 +26,7 @@ from ruamel.yaml.events import (
 from ..core.text import shorten
 from .yaml_core import TAG_PREFIX, ValueRefused, plain_value, tagged_value
 
-_MAP, _SEQ = TAG_PREFIX + "map", TAG_PREFIX + "seq"
+_MAP, _SEQ, _STR = TAG_PREFIX + "map", TAG_PREFIX + "seq", TAG_PREFIX + "str"
 _NO_KEY = object()
 
 
@@ -129,14 +129,17 @@ class _Builder:
     def place(self, value: Any, ev: Any) -> None:
         """Put a finished value where it belongs: the root, an item, a key, or a key's value."""
         if not self.stack:
-            self.root = value
+            self.root = str(value) if type(value) is _NonText else value
             return
         top = self.stack[-1]
+        if type(value) is _NonText and not (type(top.value) is dict and top.key is _NO_KEY):
+            value = str(value)
         if type(top.value) is list:
             top.value.append(value)
         elif top.key is _NO_KEY:
             if type(value) is not str:
-                raise ValueRefused("non-string-key", f"mapping key {shorten(repr(value), 42)} is not a string (quote it)", ev.start_mark)
+                what = "a non-finite number" if type(value) is _NonText else "not a string"
+                raise ValueRefused("non-string-key", f"mapping key {shorten(repr(str(value) if type(value) is _NonText else value), 42)} is {what} (quote it)", ev.start_mark)
             if value in top.value:
                 raise Duplicate(value, ev.start_mark, top.mark)
             top.key = value
@@ -145,11 +148,21 @@ class _Builder:
             top.key = _NO_KEY
 
 
+class _NonText(str):
+    """A number the data model writes as a string (``.nan`` becomes ``"NaN"``) while it is being
+    placed: as a value it becomes that plain string; as a mapping key it is refused like any other
+    number (found by ``make fuzz``: ``? .nan`` was read as the key ``"NaN"``)."""
+
+
 def _scalar(ev: Any) -> Any:
     tag = ev.tag
     if tag is None or tag == "!":
-        return plain_value(ev.value, ev.start_mark) if ev.implicit[0] and tag is None else ev.value
-    return tagged_value(tag, ev.value, ev.start_mark)
+        if not (ev.implicit[0] and tag is None):
+            return ev.value
+        v = plain_value(ev.value, ev.start_mark)
+        return _NonText(v) if type(v) is str and v is not ev.value else v  # the text itself comes back as is
+    v = tagged_value(tag, ev.value, ev.start_mark)
+    return _NonText(v) if type(v) is str and tag != _STR else v
 
 
 def first_key_line(events: Iterable[Any], mapping_mark: Any, key: str) -> int | None:

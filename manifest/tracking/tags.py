@@ -27,6 +27,9 @@ TAG_DERIVED_ID = "manifest.derived_from.id"
 TAG_DERIVED_SHA256 = "manifest.derived_from.sha256"
 TAG_DERIVED_RELATION = "manifest.derived_from.relation"
 TAG_SOURCE_RUN = "manifest.source.run_id"
+#: The imported run's identity (spec A.8): the SHA-256 of ``system:run_id`` of its source, or of
+#: ``manifest:id`` without one. Hashed, so that any source string is a safe search value.
+TAG_IDENTITY = "manifest.identity"
 TAG_SOURCE_EXPERIMENT = "manifest.source.experiment"
 TAG_SOURCE_URI = "manifest.source.tracking_uri"
 TAG_IMPORT_ERROR = "manifest.import.error"

@@ -76,6 +76,17 @@ def test_refused_constructs_have_a_code_and_a_position(text: str, code: str, lin
     assert (p.code, p.line, p.column) == (code, line, column), p.message
 
 
+@pytest.mark.parametrize("text", ["? .nan\n", "a: &x .nan\n*x : 1\n", "!!float .inf : 1\n", "? -.Inf\n: x\n"])
+def test_a_non_finite_number_as_a_key_is_refused_like_any_number(text: str):
+    """Found by `make fuzz` (yaml-agreement): ``? .nan`` was read as the string key "NaN", since the
+    data model writes non-finite numbers as strings; a number is never a key."""
+    with pytest.raises(InvalidManifest) as exc:
+        parse_text(text, "yaml", name="m")
+    assert [p.code for p in exc.value.problems] == ["non-string-key"]
+    assert parse_text('"NaN": 1\nv: .nan\n', "yaml").data == {"NaN": 1, "v": "NaN"}
+    assert type(parse_text("v: .nan\n", "yaml").data["v"]) is str
+
+
 def test_a_duplicate_key_names_its_first_line_in_the_same_mapping():
     text = "c: 0\nb:\n  x: [c]\n  c: 1\n  d: {c: 2}\n  c: 3\n"
     with pytest.raises(InvalidManifest) as exc:

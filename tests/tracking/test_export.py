@@ -329,8 +329,39 @@ def test_a_failed_re_export_leaves_the_previous_manifest_and_sidecars_intact(sql
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (16_384, 16_384))
 
-    again = subprocess.run(command, capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 5 and f"{out} exists; pass --force to replace it" in refused.stderr, refused.stderr
+    again = subprocess.run([*command, "--force"], capture_output=True, text=True, timeout=300, preexec_fn=limit)
     assert again.returncode == 2, again.stderr
     assert len(again.stderr.strip().splitlines()) == 1 and "File too large" in again.stderr and "Traceback" not in again.stderr
     assert {p: p.read_bytes() for p in (out, sidecar)} == before
     assert sorted(p.name for p in out.parent.rglob("*")) == ["loss.json", "m.history", "m.yaml"]  # no temporary file left
+
+
+def test_export_never_replaces_a_file_or_puts_several_runs_into_one(sqlite_uri, tmp_path, cli):
+    import mlflow
+
+    with tracking(sqlite_uri):
+        mlflow.set_experiment("safe-files")
+        ids = []
+        for i in range(2):
+            with mlflow.start_run(run_name=f"r{i}") as run:
+                mlflow.log_param("i", i)
+            ids.append(run.info.run_id)
+    one = tmp_path / "one.yaml"
+    one.write_text("precious\n")
+    r = export(cli, sqlite_uri, ids[0], "-o", str(one))
+    assert r.returncode == 5 and "pass --force" in r.stderr and one.read_text() == "precious\n", r.stderr
+    assert export(cli, sqlite_uri, ids[0], "-o", str(one), "--force").returncode == 0
+    assert load_path(one).data["provenance"]["source"]["run_id"] == ids[0]
+    r = export(cli, sqlite_uri, "--experiment", "safe-files", "-o", str(tmp_path / "single.yaml"))
+    assert r.returncode == 2 and "several runs cannot go to the one file" in r.stderr, r.stderr
+    assert not (tmp_path / "single.yaml").exists()  # no directory named single.yaml either
+    r = export(cli, sqlite_uri, "--experiment", "safe-files", "--filter", "params.i = '1'", "-o", str(tmp_path / "filtered.yaml"))
+    assert r.returncode == 0 and load_path(tmp_path / "filtered.yaml").data["provenance"]["source"]["run_id"] == ids[1], r.stderr
+    r = export(cli, sqlite_uri, "--experiment", "safe-files", "--filter", "params.i = '0'")
+    assert r.returncode == 0 and ids[0] in r.stdout  # one run, to standard output
+    out = tmp_path / "dir"
+    assert export(cli, sqlite_uri, "--experiment", "safe-files", "-o", str(out)).returncode == 0
+    r = export(cli, sqlite_uri, "--experiment", "safe-files", "-o", str(out))
+    assert r.returncode == 5 and "(and 1 more)" in r.stderr, r.stderr  # every target is checked before the first write

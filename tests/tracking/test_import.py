@@ -182,9 +182,62 @@ def test_reimport_refuses_unless_allowed(sqlite_uri, tmp_path):
     first = do_import(sqlite_uri, str(m), "--experiment", "dup")
     r = run_cli("import", "--tracking-uri", sqlite_uri, str(m), "--experiment", "dup")
     assert r.returncode == 5 and first in r.stderr and "--allow-duplicate" in r.stderr and r.stdout == ""
+    r = run_cli("import", "--tracking-uri", sqlite_uri, str(m), "--experiment", "another")
+    assert r.returncode == 5 and first in r.stderr and "'dup'" in r.stderr, r.stderr  # the run's identity is searched in the whole store
     second = do_import(sqlite_uri, str(m), "--experiment", "dup", "--allow-duplicate")
     assert second != first
-    assert do_import(sqlite_uri, str(m), "--experiment", "another")  # another experiment is fine
+
+
+def test_a_re_exported_run_is_the_same_run(sqlite_uri, tmp_path):
+    """Two exports of one run differ (provenance.created_at), so their manifest digests differ; the
+    run's identity (source system and run id) is what makes it a duplicate."""
+    import mlflow
+
+    m = _simple_manifest(tmp_path, sqlite_uri)
+    run_id = load_path(m).data["provenance"]["source"]["run_id"]
+    again = tmp_path / "again" / "m.yaml"
+    again.parent.mkdir()
+    export(sqlite_uri, run_id, again)
+    assert load_path(again).data["provenance"]["created_at"] != load_path(m).data["provenance"]["created_at"]
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    first = do_import(target, str(m), "--experiment", "one")
+    r = run_cli("import", "--tracking-uri", target, str(again), "--experiment", "two")
+    assert r.returncode == 5 and f"as run {first} of experiment 'one'" in r.stderr and str(again) in r.stderr, r.stderr
+    mlflow.MlflowClient(target).delete_run(first)  # a deleted run never counts
+    assert do_import(target, str(again), "--experiment", "two")
+
+
+def test_a_half_imported_directory_is_refused_up_front_then_resumed_with_skip_existing(sqlite_uri, tmp_path):
+    import mlflow
+    from mlflow.entities import ViewType
+
+    with tracking(sqlite_uri):
+        mlflow.set_experiment("abc")
+        for name in ("a", "b", "c"):
+            with mlflow.start_run(run_name=name):
+                mlflow.log_param("x", name)
+    d = tmp_path / "exports"
+    r = run_cli("export", "--tracking-uri", sqlite_uri, "--experiment", "abc", "-o", str(d))
+    assert r.returncode == 0, r.stderr
+    files = {load_path(p).data["name"]: p for p in d.glob("*.yaml")}
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    b_run = do_import(target, str(files["b"]))
+    client = mlflow.MlflowClient(target)
+
+    def runs() -> int:
+        return sum(len(client.search_runs([e.experiment_id], run_view_type=ViewType.ALL)) for e in client.search_experiments(view_type=ViewType.ALL))
+
+    r = run_cli("import", "--tracking-uri", target, str(d))
+    assert r.returncode == 5 and r.stdout == "", r.stderr
+    assert f"{files['b']}: this run was already imported, as run {b_run}" in r.stderr and "--skip-existing" in r.stderr
+    assert runs() == 1  # refused before anything was written
+    r = run_cli("import", "--tracking-uri", target, str(d), "--skip-existing")
+    assert r.returncode == 0, r.stderr
+    new = r.stdout.split()
+    assert len(new) == 2 and b_run not in new and f"skipped {files['b']}" in r.stderr
+    assert {client.get_run(i).info.run_name for i in new} == {"a", "c"} and runs() == 3
+    r = run_cli("import", "--tracking-uri", target, str(d), "--skip-existing")
+    assert r.returncode == 0 and r.stdout == "", r.stderr  # nothing left to do
 
 
 def _count_runs(uri: str) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ...core.names import safe_name
-from ...core.problems import BadRequest, InvalidManifest, Problem
+from ...core.problems import BadRequest, InvalidManifest, Problem, Refused
 from ...document.writer import dumps, write_all
 from ...spec.validation import validate_data
 from .options import Exported, ExportOptions
@@ -39,13 +39,21 @@ def export_to_files(
     many: bool,
     log: Callable[[str], None] = lambda s: None,
     stdout: Any = None,
+    force: bool = False,
 ) -> list[str]:
-    """Export runs to ``output`` (``-``, a file, or a directory when ``many``); returns what was written."""
+    """Export runs to ``output`` (``-``, a file, or a directory when ``many``); returns what was
+    written. A manifest file that exists is replaced only with ``force``: checked for every run
+    before the first is written, so a refused export writes nothing."""
     _check_output(output, many, options)
+    runs = [get_run(client, run_id, tracking_uri) for run_id in run_ids]
+    targets = [_target(run, output, many, fmt) for run in runs]
+    existing = [str(t) for t, _ in targets if t is not None and t.exists()]
+    if existing and not force:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise Refused(Problem("output-exists", f"{existing[0]} exists{more}; pass --force to replace it"))
     written: list[str] = []
-    for run_id in run_ids:
-        run = get_run(client, run_id, tracking_uri)
-        target, ext = _target(run, output, many, fmt)
+    for run, (target, ext) in zip(runs, targets):
+        run_id = run.info.run_id
         exported = export_run(client, run_id, tracking_uri=tracking_uri, options=options, stem=None if target is None else target.stem, run=run)
         try:
             problems = [p for p in validate_data(exported.manifest) if p.severity == "error"]
@@ -68,11 +76,17 @@ def export_to_files(
     return written
 
 
+#: File names that say "one manifest", never a directory of them.
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
 def _check_output(output: str, many: bool, options: ExportOptions) -> None:
     """Refuse, before reading any run, an output that cannot hold what is asked for."""
     if many:
         if output == "-":
             raise BadRequest(Problem("usage", "several runs need -o DIRECTORY"))
+        if output.lower().endswith(MANIFEST_SUFFIXES) and not Path(output).is_dir():
+            raise BadRequest(Problem("usage", f"several runs cannot go to the one file {output}; give -o DIRECTORY"))
         if Path(output).exists() and not Path(output).is_dir():
             raise BadRequest(Problem("usage", f"{output} exists and is not a directory"))
         return

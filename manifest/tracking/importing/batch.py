@@ -1,13 +1,23 @@
-"""Importing many manifests: all checked first, then imported parents before children."""
+"""Importing many manifests: planned, then carried out (spec A.8).
+
+Planning reads and checks every manifest and its files, checks that the target store takes every
+value, and looks up every run's identity in the store, before anything is written: a run the store
+already holds is refused up front (each named by its file) or, with ``--skip-existing``, skipped,
+which is how an interrupted import is resumed. Then parents are imported before their children,
+each new run id reported as soon as the run exists; a failure names its file and leaves the runs
+imported before it in place.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from ...core.problems import ManifestError, Problem, Refused
+from ..store import mlflow_errors
 from .options import ImportOptions
 from .prepare import Prepared, prepare_paths
-from .run import check_target, import_prepared
+from .run import check_target, find_imported, import_prepared, run_identity
 
 
 def check_targets(prepared: list[Prepared], options: ImportOptions) -> None:
@@ -17,11 +27,12 @@ def check_targets(prepared: list[Prepared], options: ImportOptions) -> None:
         check_target(p, options)
 
 
-def import_paths(client: Any, paths: list[str] | list[Prepared], *, tracking_uri: str, options: ImportOptions) -> list[tuple[Path, str]]:
-    """Import every manifest under ``paths`` (or already prepared), parents before children;
-    returns (file, new run id) pairs."""
-    prepared = [p for p in paths if isinstance(p, Prepared)] or prepare_paths([str(p) for p in paths])
-    by_source = {(p.data["provenance"].get("source") or {}).get("run_id"): p for p in prepared}
+def _source_run(p: Prepared) -> str | None:
+    return (p.data["provenance"].get("source") or {}).get("run_id")
+
+
+def _parents_first(prepared: list[Prepared]) -> list[Prepared]:
+    by_source = {_source_run(p): p for p in prepared}
     order: list[Prepared] = []
     seen: set[int] = set()
 
@@ -36,19 +47,68 @@ def import_paths(client: Any, paths: list[str] | list[Prepared], *, tracking_uri
 
     for p in prepared:
         visit(p)
+    return order
+
+
+def plan(client: Any, prepared: list[Prepared], *, tracking_uri: str, options: ImportOptions, parent_map: dict[str, str]) -> list[Prepared]:
+    """The manifests to import, in order; runs the store already holds are refused together, or
+    skipped with ``skip_existing`` (their ids go into ``parent_map``, so children link to them)."""
+    order = _parents_first(prepared)
     check_targets(order, options)
+    if options.allow_duplicate:
+        return order
+    todo: list[Prepared] = []
+    refused: list[Problem] = []
+    first_of: dict[str, Prepared] = {}
+    for p in order:
+        identity = run_identity(p.data)
+        if identity in first_of:
+            refused.append(Problem("duplicate-import", f"the same run as {first_of[identity].doc.name} (one source run, exported twice); import one of them", file=p.doc.name))
+            continue
+        first_of[identity] = p
+        with mlflow_errors(tracking_uri, "(looking for the run)"):
+            found = find_imported(client, identity)
+        if found is None:
+            todo.append(p)
+        elif options.skip_existing:
+            options.log(f"skipped {p.doc.name}: already imported as run {found[0]} of experiment {found[1]!r}")
+            if _source_run(p):
+                parent_map[_source_run(p)] = found[0]  # type: ignore[index]
+        else:
+            refused.append(Problem("duplicate-import", f"this run was already imported, as run {found[0]} of experiment {found[1]!r}; pass --skip-existing to skip it (or --allow-duplicate to import it again)", file=p.doc.name))
+    if refused:
+        raise Refused(refused)
+    return todo
+
+
+def import_paths(client: Any, paths: list[str] | list[Prepared], *, tracking_uri: str, options: ImportOptions) -> list[tuple[Path, str]]:
+    """Import every manifest under ``paths`` (or already prepared), parents before children;
+    returns (file, new run id) pairs, each also reported to ``options.imported`` when it exists."""
+    prepared = [p for p in paths if isinstance(p, Prepared)] or prepare_paths([str(p) for p in paths])
     parent_map: dict[str, str] = {}
-    out = []
+    out: list[tuple[Path, str]] = []
     try:
-        for p in order:
-            run_id = import_prepared(client, p, tracking_uri=tracking_uri, options=options, parent_map=parent_map)
+        for p in plan(client, prepared, tracking_uri=tracking_uri, options=options, parent_map=parent_map):
+            try:
+                run_id = import_prepared(client, p, tracking_uri=tracking_uri, options=options, parent_map=parent_map, planned=True)
+            except ManifestError as exc:
+                raise _named(exc, p, out) from None
             p.cleanup()  # its staged copies are uploaded
-            src = (p.data["provenance"].get("source") or {}).get("run_id")
-            if src:
-                parent_map[src] = run_id
+            if _source_run(p):
+                parent_map[_source_run(p)] = run_id  # type: ignore[index]
             options.log(f"imported {p.doc.name} -> run {run_id}")
+            options.imported(p.doc.name, run_id)
             out.append((Path(p.doc.name), run_id))
     finally:
-        for p in order:
+        for p in prepared:
             p.cleanup()
     return out
+
+
+def _named(exc: ManifestError, p: Prepared, done: list[tuple[Path, str]]) -> ManifestError:
+    """The error of one manifest, attributed to its file, saying which runs were imported before."""
+    kept = f"; imported before it, and kept: {', '.join(f'{f} -> {r}' for f, r in done)}" if done else ""
+    problems = [q if q.file else q.in_file(p.doc.name) for q in exc.problems]
+    last = problems[-1]
+    problems[-1] = Problem(last.code, last.message + kept, last.pointer, last.line, last.column, last.severity, last.file)
+    return type(exc)(problems)

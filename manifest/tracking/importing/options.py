@@ -21,6 +21,10 @@ class ImportOptions:
     #: written in one transaction instead).
     workers: int = 4
     log: Callable[[str], None] = lambda s: None
+    #: Skip a manifest whose run the target store already holds (resume an interrupted import).
+    skip_existing: bool = False
+    #: Called with (manifest file, new run id) as soon as each run is imported.
+    imported: Callable[[str, str], None] = lambda f, r: None
 
 
 def chunks(items: list[Any], n: int) -> list[list[Any]]:

@@ -8,6 +8,7 @@ run FAILED with a ``manifest.import.error`` tag and deletes it, so no half-made 
 
 from __future__ import annotations
 
+import hashlib
 import signal
 import tempfile
 import threading
@@ -33,6 +34,7 @@ from ..tags import (
     TAG_DERIVED_ID,
     TAG_DERIVED_RELATION,
     TAG_DERIVED_SHA256,
+    TAG_IDENTITY,
     TAG_IMPORT_COMPLETE,
     TAG_IMPORT_ERROR,
     TAG_RUN_ERROR,
@@ -86,6 +88,7 @@ def _run_tags(data: dict[str, Any], digest: str, parent_map: dict[str, str]) -> 
             tags["mlflow.parentRunId"] = parent_map[parent]
         else:
             warnings.append(f"parent run {parent} is not part of this import; the run is imported without its parent link")
+    tags[TAG_IDENTITY] = run_identity(data)
     tags[TAG_DERIVED_ID] = data["id"]
     tags[TAG_DERIVED_SHA256] = digest
     tags[TAG_DERIVED_RELATION] = "imported"
@@ -120,6 +123,28 @@ def _context(data: dict[str, Any], code_files: dict[tuple[str, int], Path] | Non
     if data.get("environment"):
         ctx["environment"] = data["environment"]
     return ctx
+
+
+def run_identity(data: dict[str, Any]) -> str:
+    """What makes two manifests the same run (spec A.8): the source system and run id, however
+    often the run was re-exported and however its tracking URI was spelled; the manifest ``id``
+    when there is no source run. Hashed for the tag (:data:`TAG_IDENTITY`)."""
+    src = data["provenance"].get("source") or {}
+    key = f"{str(src['system']).lower()}:{src['run_id']}" if src.get("system") and src.get("run_id") else f"manifest:{data['id']}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def find_imported(client: Any, identity: str) -> tuple[str, str] | None:
+    """``(run id, experiment name)`` of an active run anywhere in the store imported completely
+    with this identity; deleted runs and runs left by an interrupted import never count."""
+    exps = {e.experiment_id: e.name for e in client.search_experiments(view_type=ViewType.ACTIVE_ONLY)}
+    ids = list(exps)
+    for i in range(0, len(ids), 100):
+        runs = client.search_runs(ids[i : i + 100], f"tags.`{TAG_IDENTITY}` = '{identity}'", run_view_type=ViewType.ACTIVE_ONLY, max_results=10)
+        for r in runs:
+            if r.data.tags.get(TAG_IMPORT_COMPLETE) == "true":
+                return str(r.info.run_id), exps.get(r.info.experiment_id, r.info.experiment_id)
+    return None
 
 
 def find_duplicate(client: Any, experiment_id: str, digest: str) -> str | None:
@@ -159,16 +184,22 @@ def check_target(prep: Prepared, options: ImportOptions) -> None:
     check_store_limits(prep.data, tags, experiment_name(prep, options), prep.doc.name)
 
 
-def import_prepared(client: Any, prep: Prepared, *, tracking_uri: str, options: ImportOptions, parent_map: dict[str, str] | None = None) -> str:
-    """Create the run in MLflow; returns the new run id."""
+def import_prepared(client: Any, prep: Prepared, *, tracking_uri: str, options: ImportOptions, parent_map: dict[str, str] | None = None, planned: bool = False) -> str:
+    """Create the run in MLflow; returns the new run id. ``planned``: the batch planner has already
+    looked the run's identity up (:func:`.batch.plan`)."""
     data = prep.data
     exp_name = experiment_name(prep, options)
     check_target(prep, options)
+    if not options.allow_duplicate and not planned:
+        with mlflow_errors(tracking_uri, "(looking for the run)"):
+            found = find_imported(client, run_identity(data))
+        if found:
+            raise Refused(Problem("duplicate-import", f"this run was already imported, as run {found[0]} of experiment {found[1]!r}; pass --skip-existing to skip it or --allow-duplicate to import it again"), file=prep.doc.name)
     with mlflow_errors(tracking_uri, "(import)"):
         exp_id = experiment_for(client, exp_name, tracking_uri)
-        dup = find_duplicate(client, exp_id, prep.digest)
-    if dup and not options.allow_duplicate:
-        raise Refused(Problem("duplicate-import", f"this manifest was already imported into experiment {exp_name!r} as run {dup}; pass --allow-duplicate to import it again"))
+        dup = None if options.allow_duplicate else find_duplicate(client, exp_id, prep.digest)  # runs imported before identities were tagged
+    if dup:
+        raise Refused(Problem("duplicate-import", f"this manifest was already imported into experiment {exp_name!r} as run {dup}; pass --allow-duplicate to import it again"), file=prep.doc.name)
     tags, warnings = _run_tags(data, prep.digest, parent_map or {})
     for w in warnings:
         options.log(f"warning: {w}")
