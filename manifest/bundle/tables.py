@@ -22,8 +22,16 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def is_reproduction(m: dict[str, Any]) -> bool:
+    """Whether the manifest describes a re-run made to check another run (``manifest reproduce``):
+    it repeats a measurement, it is no replicate of it."""
+    return ((m.get("provenance") or {}).get("derived_from") or {}).get("relation") == "reproduced"
+
+
 def results_table(docs: list[dict[str, Any]], metrics: list[str]) -> dict[str, Any]:
-    """Runs x (params that differ) x metrics; runs equal but for seed params are grouped."""
+    """Runs x (params that differ) x metrics; runs equal but for seed params are grouped.
+    Reproductions are left out: a re-run of the same seed would count the same result twice."""
+    docs = [m for m in docs if not is_reproduction(m)]
     all_params = sorted({k for m in docs for k in (m.get("params") or {})})
     differing = [k for k in all_params if len({json.dumps((m.get("params") or {}).get(k)) for m in docs}) > 1]
     seed_cols = [k for k in differing if SEED_PARAM.search(k)]

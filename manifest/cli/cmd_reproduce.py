@@ -30,6 +30,7 @@ class ReproduceArgs:
     fmt: str
     yes: bool
     pass_env: tuple[str, ...]
+    experiment: str | None
 
     def check(self) -> None:
         """Refuse at once, before anything is read or cloned, when nobody can confirm."""
@@ -49,6 +50,7 @@ class ReproduceArgs:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--yes", "-y", is_flag=True, help="Run the command without asking (it is printed first).")
 @click.option("--pass-env", "pass_env", multiple=True, metavar="NAME", help="Also give the command this environment variable (repeatable); by default it gets only an allow-list and no credentials.")
+@click.option("--experiment", metavar="NAME", help="Experiment for the re-run [default: the source experiment's name + ' (reproductions)', never the source experiment itself].")
 def command(**kwargs: Any) -> None:
     """Re-run a manifest's run from its recorded code and params, and compare every metric.
 
@@ -70,6 +72,7 @@ def command(**kwargs: Any) -> None:
         result = reproduce(
             args.path, workdir=Path(args.workdir) if args.workdir else None, tracking_uri=args.tracking_uri,
             repo=Path(args.repo) if args.repo else None, timeout=args.timeout, confirm=args.confirm, pass_env=args.pass_env, log=to_stderr,
+            experiment=args.experiment,
         )
     out.write(REPORTERS[args.fmt](result))
     out.flush()

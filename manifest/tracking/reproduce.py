@@ -203,11 +203,14 @@ def reproduce(
     confirm: Callable[[Plan], bool] = lambda p: False,
     pass_env: tuple[str, ...] = (),
     log: Callable[[str], None] = lambda s: None,
+    experiment: str | None = None,
 ) -> Reproduction:
     """Re-run the manifest's run from its recorded code and params, and judge every metric.
 
     The plan is logged first and run only if ``confirm(plan)`` is true (the default says no:
-    running a command from a document is opt-in).
+    running a command from a document is opt-in). The re-run goes to an experiment of its own
+    (``experiment``, by default the source's name with `` (reproductions)``), so that it is never
+    counted as a replicate of the run it checks; interrupted, it is marked KILLED.
     """
     doc, the_plan, diff_file = plan(path, repo=repo, pass_env=pass_env)
     m = doc.data
@@ -227,8 +230,12 @@ def reproduce(
             raise CannotRun(Problem("unsafe-path", f"the working directory {the_plan.working_directory!r} resolves outside the checkout", "/code/working_directory"))
         uri = _absolute_sqlite(resolve_tracking_uri(tracking_uri))
         cl = make_client(uri, check=not uri.startswith("sqlite:"))
-        run_id, exp_id = _new_run(cl, m, uri)
-        _run_command(cl, run_id, the_plan.argv, cwd, _child_env(uri, run_id, exp_id, pass_env), timeout, log)
+        run_id, exp_id = _new_run(cl, m, uri, experiment)
+        try:
+            _run_command(cl, run_id, the_plan.argv, cwd, _child_env(uri, run_id, exp_id, pass_env), timeout, log)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI raises it as one): never a run left RUNNING
+            _fail(cl, run_id, "interrupted", status="KILLED")
+            raise
         with mlflow_errors(uri, "(reading the reproduced run)"):
             new = cl.get_run(run_id)
             if new.info.status == "RUNNING":
@@ -271,11 +278,17 @@ def _absolute_sqlite(uri: str) -> str:
     return uri
 
 
-def _new_run(cl: Any, m: dict[str, Any], uri: str) -> tuple[str, str]:
+def reproduction_experiment(m: dict[str, Any]) -> str:
+    """Where reproductions of a manifest's run go by default: next to, never inside, its experiment."""
+    src = m["provenance"].get("source") or {}
+    return f"{src.get('experiment_name') or 'Default'} (reproductions)"
+
+
+def _new_run(cl: Any, m: dict[str, Any], uri: str, experiment: str | None) -> tuple[str, str]:
     """The run the command logs into, tagged as a reproduction of the manifest; (run id, experiment id)."""
     src = m["provenance"].get("source") or {}
     with mlflow_errors(uri, "(reproduce)"):
-        exp_id = experiment_for(cl, src.get("experiment_name") or "Default", uri)
+        exp_id = experiment_for(cl, experiment or reproduction_experiment(m), uri)
         tags = {TAG_DERIVED_ID: m["id"], TAG_DERIVED_SHA256: manifest_digest(m)["sha256"], TAG_DERIVED_RELATION: "reproduced", TAG_REPRODUCES: m["id"], "mlflow.runName": f"reproduce {m['name']}"}
         if src.get("run_id"):
             tags[TAG_SOURCE_RUN] = src["run_id"]
@@ -314,10 +327,10 @@ def _run_command(cl: Any, run_id: str, command: list[str], cwd: Path, env: dict[
         raise CannotRun(Problem("command-failed", f"the command failed with exit code {proc.returncode} after {time.monotonic() - started:.0f} s: {_last_line(proc.stderr)} (run {run_id} marked FAILED)", "/code/command_template"))
 
 
-def _fail(client: Any, run_id: str, why: str) -> None:
+def _fail(client: Any, run_id: str, why: str, status: str = "FAILED") -> None:
     try:
         client.set_tag(run_id, TAG_REPRODUCE_ERROR, why)
-        client.set_terminated(run_id, "FAILED")
+        client.set_terminated(run_id, status)
     except Exception:  # noqa: BLE001 - best effort; the error itself is reported
         pass
 

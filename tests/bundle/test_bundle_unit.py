@@ -41,6 +41,16 @@ def test_replicates_grouped_by_seed_params():
     }
 
 
+def test_a_reproduction_is_never_counted_as_a_replicate():
+    """A re-run of one seed (manifest reproduce) repeats a measurement: the table shows the run once."""
+    original = run("a", {"acc": 1.0}, lr=0.1, seed=1)
+    other = run("b", {"acc": 0.5}, lr=0.2, seed=1)
+    again = run("reproduce a", {"acc": 1.0}, lr=0.1, seed=1)
+    again["provenance"] = {"derived_from": {"id": "urn:uuid:x", "relation": "reproduced"}}
+    table = results_table([original, other, again], ["acc"])
+    assert [(r["run"], r["n"], r["metrics"]["acc"]) for r in table["rows"]] == [("a", 1, "1"), ("b", 1, "0.5")]
+
+
 def test_seed_like_names_and_runs_without_seeds():
     docs = [run("a", {"acc": 0.5}, random_state=0, **{"model.rng_seed": 1}), run("b", {"acc": 0.25}, random_state=1, **{"model.rng_seed": 1})]
     table = results_table(docs, ["acc"])

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import pytest
@@ -221,3 +222,48 @@ def test_a_diff_that_is_a_symbolic_link_is_refused(iris, tmp_path):
 def _run_count(env: Iris) -> int:
     client = mlflow.MlflowClient(env.uri)
     return len(client.search_runs([e.experiment_id for e in client.search_experiments()], max_results=1000))
+
+
+def test_a_reproduction_goes_to_its_own_experiment(iris, tmp_path):
+    env, out = iris
+    probe = _probe(iris, tmp_path)
+    source = load_path(out).data["provenance"]["source"]["experiment_name"]
+    client = mlflow.MlflowClient(env.uri)
+    before = len(client.search_runs([client.get_experiment_by_name(source).experiment_id]))
+    r = _reproduce(env, str(probe), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--format", "json")
+    assert r.returncode == 0, r.stderr[-2000:]
+    run = client.get_run(json.loads(r.stdout)["run_id"])
+    assert client.get_experiment(run.info.experiment_id).name == f"{source} (reproductions)"
+    assert run.data.tags["manifest.derived_from.relation"] == "reproduced"
+    assert len(client.search_runs([client.get_experiment_by_name(source).experiment_id])) == before  # the source experiment's n is unchanged
+
+
+def test_an_interrupted_reproduction_is_marked_killed(iris, tmp_path):
+    import signal
+    import time
+
+    env, out = iris
+    data = load_path(out).data
+    data["code"].pop("command_template", None)
+    data["code"]["command"] = ["python", "-c", "import time; time.sleep(120)"]
+    data["params"] = {}
+    data["metrics"] = {"never": {"value": 0.0}}
+    slow = tmp_path / "slow.yaml"
+    slow.write_text(dumps_yaml(data))
+    child = dict(env.env())
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "manifest"), "reproduce", str(slow), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--experiment", "interrupted"],
+                            cwd=env.home, env=child, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    client = mlflow.MlflowClient(env.uri)
+    deadline = time.monotonic() + 120
+    runs: list[Any] = []
+    while time.monotonic() < deadline and not runs:
+        exp = client.get_experiment_by_name("interrupted")
+        runs = client.search_runs([exp.experiment_id]) if exp else []
+        time.sleep(0.3)
+    assert runs, proc.communicate(timeout=60)
+    time.sleep(1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143 and "Traceback" not in err, err
+    run = client.get_run(runs[0].info.run_id)
+    assert run.info.status == "KILLED" and run.data.tags["manifest.reproduce.error"] == "interrupted"
