@@ -142,17 +142,22 @@ def test_env_writes_an_installable_environment(iris, tmp_path):
     assert "scikit-learn==" in r.stdout and "mlflow==" in r.stdout
 
 
-def _probe(iris, tmp_path: Path) -> Path:
-    """The reference run's manifest with a command that records whether a secret reached it."""
+def _with_command(iris, tmp_path: Path, code: str, metric: str, name: str = "probe") -> Path:
+    """The reference run's manifest running ``python -c CODE`` instead, with one metric, 0.0."""
     env, out = iris
     data = load_path(out).data
     data["code"].pop("command_template", None)
-    data["code"]["command"] = ["python", "-c", "import os, mlflow; mlflow.log_metric('secret_seen', float('MANIFEST_TEST_SECRET' in os.environ))"]
+    data["code"]["command"] = ["python", "-c", code]
     data["params"] = {}
-    data["metrics"] = {"secret_seen": {"value": 0.0}}
-    copy = tmp_path / "probe.yaml"
+    data["metrics"] = {metric: {"value": 0.0}}
+    copy = tmp_path / f"{name}.yaml"
     copy.write_text(dumps_yaml(data))
     return copy
+
+
+def _probe(iris, tmp_path: Path) -> Path:
+    """The reference run's manifest with a command that records whether a secret reached it."""
+    return _with_command(iris, tmp_path, "import os, mlflow; mlflow.log_metric('secret_seen', float('MANIFEST_TEST_SECRET' in os.environ))", "secret_seen")
 
 
 def _reproduce(env: Iris, *args: str, secret: bool = True) -> subprocess.CompletedProcess[str]:
@@ -242,14 +247,8 @@ def test_an_interrupted_reproduction_is_marked_killed(iris, tmp_path):
     import signal
     import time
 
-    env, out = iris
-    data = load_path(out).data
-    data["code"].pop("command_template", None)
-    data["code"]["command"] = ["python", "-c", "import time; time.sleep(120)"]
-    data["params"] = {}
-    data["metrics"] = {"never": {"value": 0.0}}
-    slow = tmp_path / "slow.yaml"
-    slow.write_text(dumps_yaml(data))
+    env, _ = iris
+    slow = _with_command(iris, tmp_path, "import time; time.sleep(120)", "never", "slow")
     child = dict(env.env())
     proc = subprocess.Popen([str(Path(sys.executable).parent / "manifest"), "reproduce", str(slow), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--experiment", "interrupted"],
                             cwd=env.home, env=child, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
