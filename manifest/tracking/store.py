@@ -4,6 +4,7 @@ per failure, and which kind of store is behind a client (REST server, SQL databa
 
 from __future__ import annotations
 
+import difflib
 import os
 import threading
 import time
@@ -42,6 +43,21 @@ def _bound_retries() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
+#: URI schemes of MLflow's tracking stores (a database scheme may add a driver: ``postgresql+psycopg2``).
+STORE_SCHEMES = ("http", "https", "sqlite", "postgresql", "mysql", "mssql", "file", "databricks", "databricks-uc")
+
+
+def check_scheme(uri: str) -> None:
+    """A tracking URI with a scheme no MLflow store has is a usage error that says so, with the
+    nearest known scheme (``htp://host`` would otherwise fail deep inside MLflow)."""
+    scheme = urlsplit(uri).scheme.lower()
+    if not scheme or len(scheme) == 1 or scheme.split("+", 1)[0] in STORE_SCHEMES:  # a path (or a drive letter)
+        return
+    near = difflib.get_close_matches(scheme.split("+", 1)[0], STORE_SCHEMES, n=1)
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    raise BadRequest(Problem("usage", f"unknown scheme {shorten(scheme, 40)!r} in the tracking URI {mask_uri(uri)}{hint}; MLflow stores use {', '.join(STORE_SCHEMES[:7])} or a path"))
+
+
 def preflight(uri: str) -> None:
     """Fail fast and readably when the store cannot be reached (before MLflow's own retries)."""
     shown = mask_uri(uri)
@@ -72,6 +88,7 @@ def client(uri: str | None = None, *, check: bool = True) -> Any:
     """An ``MlflowClient`` for the resolved URI, after a reachability check."""
     _bound_retries()
     resolved = resolve_tracking_uri(uri)
+    check_scheme(resolved)
     if check:
         preflight(resolved)
     with mlflow_errors(resolved):

@@ -37,3 +37,12 @@ def test_a_file_that_cannot_be_written_is_one_line_and_exit_2(cli, tmp_path: Pat
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("manifest: ") and "internal error" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("command", ["export", "import"])
+def test_a_mistyped_tracking_uri_scheme_is_named_with_the_nearest_one(cli, tmp_path: Path, command: str):
+    target = "0123456789abcdef0123456789abcdef" if command == "export" else str(EXAMPLE)
+    r = cli(command, target, "--tracking-uri", "htp://user:secret@127.0.0.1:5000")
+    assert r.returncode == 2, r.stderr
+    assert "unknown scheme 'htp'" in r.stderr and "did you mean 'http'?" in r.stderr
+    assert "secret" not in r.stderr and "Traceback" not in r.stderr
