@@ -18,14 +18,14 @@ _DIR = click.Path(exists=True, file_okay=False, dir_okay=True)
 class VerifyArgs:
     """Every option of ``manifest verify``."""
 
-    path: str
+    paths: tuple[str, ...]
     data_root: str | None
     repo: str | None
     fmt: str
 
 
 @click.command("verify")
-@click.argument("path", metavar="PATH")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--data-root", type=_DIR, metavar="DIR", help="Look for data inputs here: DIR/URI for relative URIs, DIR/FILENAME for absolute paths and file:// or remote URIs not found as they are.")
 @click.option("--repo", type=_DIR, metavar="DIR", help="Git checkout to compare with the manifest's code [default: the repository holding the current directory].")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output for people or for machines.")
@@ -38,11 +38,29 @@ def command(**kwargs: Any) -> None:
     environment. Relative data URIs resolve under --data-root, else in the run's working directory
     of the checkout, else next to the manifest; remote URIs are not checked.
 
-    One line per check, VERDICT  category  subject: reason, then a summary. Exit status 0 when
-    nothing fails (warnings allowed), 1 when a check fails or the manifest is invalid, 2 for usage
+    One line per check, VERDICT  category  subject: reason, then a summary, for each manifest in
+    turn (--format json: one JSON document per manifest, one per line block). Exit status 0 when
+    nothing fails (warnings allowed), 1 when a check fails or a manifest is invalid, 2 for usage
     errors or an unreadable manifest.
     """
     args = VerifyArgs(**kwargs)
-    report = verify(args.path, data_root=args.data_root, repo=args.repo)
-    click.echo(REPORTERS[args.fmt](report), nl=False)
-    sys.exit(EXIT_OK if report.ok else EXIT_INVALID)
+    ok = True
+    for path in args.paths:
+        report = verify(path, data_root=args.data_root, repo=args.repo)
+        click.echo(REPORTERS[args.fmt](report), nl=False)
+        ok = ok and report.ok
+        hint = _hint(report, args)
+        if hint:
+            click.echo(f"manifest: hint: {hint}", err=True)
+    sys.exit(EXIT_OK if ok else EXIT_INVALID)
+
+
+def _hint(report: Any, args: VerifyArgs) -> str | None:
+    """What to try when data or code checks fail: they may be looking in the wrong place."""
+    failed = {i.category for i in report.items if i.verdict == "fail"}
+    tips = []
+    if "data" in failed and not args.data_root:
+        tips.append("a data input was not found or differs; if the data lies elsewhere, pass --data-root DIR")
+    if "code" in failed and not args.repo:
+        tips.append("the code differs from this checkout; to compare another one, pass --repo DIR")
+    return "; ".join(tips) or None

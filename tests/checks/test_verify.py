@@ -504,3 +504,15 @@ def test_verify_and_env_do_not_import_mlflow(project, env_manifest):
     *_, codes, mlflow_modules = r.stdout.strip().splitlines()
     assert codes == "[0, 0]", r.stdout + r.stderr  # verify passes on the untouched project; env writes the file
     assert mlflow_modules == "[]"
+
+
+@pytest.mark.e2e
+def test_several_manifests_in_one_call_and_a_hint_when_data_is_elsewhere(project):
+    (project["repo"] / "src" / "data" / "train.csv").unlink()
+    copy = rewrite(project, project["data"], "copy.yaml")
+    r = run("verify", project["path"], copy, "--repo", project["repo"], tmp=project["tmp"])
+    assert r.returncode == 1
+    summaries = [ln for ln in r.stdout.splitlines() if ln.startswith("verify: ")]
+    assert len(summaries) == 2 and all(s.endswith("1 failed") for s in summaries), r.stdout
+    hints = [ln for ln in r.stderr.splitlines() if ln.startswith("manifest: hint: ")]
+    assert len(hints) == 2 and "--data-root DIR" in hints[0] and "--repo" not in hints[0], r.stderr

@@ -46,3 +46,21 @@ def test_a_mistyped_tracking_uri_scheme_is_named_with_the_nearest_one(cli, tmp_p
     assert r.returncode == 2, r.stderr
     assert "unknown scheme 'htp'" in r.stderr and "did you mean 'http'?" in r.stderr
     assert "secret" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_diff_exits_0_equal_1_different_2_invalid(cli, tmp_path: Path):
+    from manifest.document.reader import load_path
+    from manifest.document.writer import dumps_yaml
+
+    data = load_path(EXAMPLE).data
+    other = tmp_path / "other.yaml"
+    data["params"]["n_estimators"] = 200
+    other.write_text(dumps_yaml(data))
+    bad = tmp_path / "bad.yaml"
+    data["run"]["status"] = "DONE"
+    bad.write_text(dumps_yaml(data))
+    assert cli("diff", str(EXAMPLE), str(EXAMPLE)).returncode == 0
+    r = cli("diff", str(EXAMPLE), str(other))
+    assert r.returncode == 1 and "n_estimators" in r.stdout, r.stdout
+    r = cli("diff", str(EXAMPLE), str(bad))
+    assert r.returncode == 2 and "/run/status" in r.stderr and "Traceback" not in r.stderr, r.stderr
