@@ -34,30 +34,47 @@ def results_table(docs: list[dict[str, Any]], metrics: list[str]) -> dict[str, A
     docs = [m for m in docs if not is_reproduction(m)]
     all_params = sorted({k for m in docs for k in (m.get("params") or {})})
     differing = [k for k in all_params if len({json.dumps((m.get("params") or {}).get(k)) for m in docs}) > 1]
-    seed_cols = [k for k in differing if SEED_PARAM.search(k)]
-    cols = [k for k in differing if k not in seed_cols]
+    seed_keys = [k for k in all_params if SEED_PARAM.search(k)]
+    seed_cols = [k for k in differing if k in seed_keys]
+    cols = [k for k in differing if k not in seed_keys]
     groups: dict[str, list[dict[str, Any]]] = {}
     for m in docs:
         key = json.dumps([(m.get("params") or {}).get(k) for k in cols])
         groups.setdefault(key, []).append(m)
-    rows = []
-    for members in groups.values():
-        first = members[0]
-        cells: dict[str, Any] = {k: _fmt((first.get("params") or {}).get(k, "—")) for k in cols}
-        values: dict[str, str] = {}
-        for name in metrics:
-            xs = [_value(m, name) for m in members]
-            xs = [x for x in xs if x is not None]
-            if not xs:
-                values[name] = "—"
-            elif len(members) > 1 and seed_cols:
-                mean, sd = _mean_sd(xs)
-                values[name] = f"{mean:.4g} ± {sd:.2g} (n={len(xs)})"
-            else:
-                values[name] = _fmt(xs[0]) if len(xs) == 1 else ", ".join(_fmt(x) for x in xs)
-        label = first["name"] if len(members) == 1 else f"{first['name']} (+{len(members) - 1} replicate{'s' if len(members) > 2 else ''})"
-        rows.append({"run": label, "params": cells, "metrics": values, "n": len(members)})
+    rows = [_row(members, cols, seed_keys, metrics) for members in groups.values()]
     return {"param_columns": cols, "seed_params": seed_cols, "metrics": metrics, "rows": rows}
+
+
+def _row(members: list[dict[str, Any]], cols: list[str], seed_keys: list[str], metrics: list[str]) -> dict[str, Any]:
+    """One row: runs with the same params. Runs that differ in their seeds are replicates, pooled
+    (mean ± sample sd, n = number of seeds); runs with the same seed as another are repeated
+    measurements of one replicate: listed, never pooled as if they were independent."""
+    by_seed: dict[str, list[dict[str, Any]]] = {}
+    for m in members:
+        by_seed.setdefault(json.dumps([(m.get("params") or {}).get(k) for k in seed_keys]), []).append(m)
+    replicates = [ms[0] for ms in by_seed.values()]
+    repeated = len(members) - len(replicates)
+    first = members[0]
+    cells: dict[str, Any] = {k: _fmt((first.get("params") or {}).get(k, "—")) for k in cols}
+    values: dict[str, str] = {}
+    for name in metrics:
+        xs = [x for x in (_value(m, name) for m in (replicates if len(replicates) > 1 else members)) if x is not None]
+        if not xs:
+            values[name] = "—"
+        elif len(replicates) > 1:
+            mean, sd = _mean_sd(xs)
+            values[name] = f"{mean:.4g} ± {sd:.2g} (n={len(xs)})"
+        else:
+            values[name] = _fmt(xs[0]) if len(xs) == 1 else ", ".join(_fmt(x) for x in xs)
+    extra = []
+    if len(replicates) > 1:
+        extra.append(f"+{len(replicates) - 1} replicate{'s' if len(replicates) > 2 else ''}")
+    if repeated:
+        extra.append(f"+{repeated} repeated measurement{'s' if repeated > 1 else ''}")
+    row: dict[str, Any] = {"run": f"{first['name']} ({', '.join(extra)})" if extra else first["name"], "params": cells, "metrics": values, "n": len(replicates)}
+    if repeated:
+        row["repeated"] = repeated
+    return row
 
 
 def _value(m: dict[str, Any], name: str) -> float | None:
@@ -76,6 +93,8 @@ def render_markdown(table: dict[str, Any]) -> str:
     note = ""
     if table["seed_params"]:
         note = f"\nRuns that differ only in {', '.join(table['seed_params'])} are replicates: mean ± sample standard deviation over n runs.\n"
+    if any(r.get("repeated") for r in table["rows"]):
+        note += "\nRuns with the same parameters and the same seed are repeated measurements of one replicate: counted once in n.\n"
     return "\n".join(lines) + "\n" + note
 
 

@@ -51,6 +51,16 @@ def test_a_reproduction_is_never_counted_as_a_replicate():
     assert [(r["run"], r["n"], r["metrics"]["acc"]) for r in table["rows"]] == [("a", 1, "1"), ("b", 1, "0.5")]
 
 
+def test_runs_with_the_same_seed_are_repeated_measurements_not_replicates():
+    """Same params and same seed: one replicate measured twice; it must not make n=2."""
+    docs = [run("a", {"acc": 1.0}, lr=0.1, seed=1), run("a again", {"acc": 1.0}, lr=0.1, seed=1), run("b", {"acc": 0.5}, lr=0.1, seed=2), run("c", {"acc": 0.7}, lr=0.2, seed=1)]
+    rows = {r["run"]: r for r in results_table(docs, ["acc"])["rows"]}
+    assert rows["a (+1 replicate, +1 repeated measurement)"]["metrics"]["acc"] == "0.75 ± 0.35 (n=2)"  # seeds 1 and 2, once each
+    assert rows["a (+1 replicate, +1 repeated measurement)"]["repeated"] == 1 and rows["c"]["n"] == 1
+    alone = results_table([run("x", {"acc": 0.9}, seed=7), run("x2", {"acc": 0.9}, seed=7)], ["acc"])["rows"]
+    assert [(r["run"], r["n"], r["metrics"]["acc"]) for r in alone] == [("x (+1 repeated measurement)", 1, "0.9, 0.9")]
+
+
 def test_seed_like_names_and_runs_without_seeds():
     docs = [run("a", {"acc": 0.5}, random_state=0, **{"model.rng_seed": 1}), run("b", {"acc": 0.25}, random_state=1, **{"model.rng_seed": 1})]
     table = results_table(docs, ["acc"])
