@@ -50,7 +50,7 @@ class ReproduceArgs:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--yes", "-y", is_flag=True, help="Run the command without asking (it is printed first).")
 @click.option("--pass-env", "pass_env", multiple=True, metavar="NAME", help="Also give the command this environment variable (repeatable); by default it gets only an allow-list and no credentials.")
-@click.option("--experiment", metavar="NAME", help="Experiment for the re-run [default: the source experiment's name + ' (reproductions)', never the source experiment itself].")
+@click.option("--experiment", metavar="NAME", help="Experiment for the re-run [default: the source run's; a script that calls mlflow.set_experiment needs it]. The re-run is tagged as a reproduction either way.")
 def command(**kwargs: Any) -> None:
     """Re-run a manifest's run from its recorded code and params, and compare every metric.
 

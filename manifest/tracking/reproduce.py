@@ -208,9 +208,10 @@ def reproduce(
     """Re-run the manifest's run from its recorded code and params, and judge every metric.
 
     The plan is logged first and run only if ``confirm(plan)`` is true (the default says no:
-    running a command from a document is opt-in). The re-run goes to an experiment of its own
-    (``experiment``, by default the source's name with `` (reproductions)``), so that it is never
-    counted as a replicate of the run it checks; interrupted, it is marked KILLED.
+    running a command from a document is opt-in). The re-run is tagged as a reproduction (bundle
+    tables never count it as a replicate) and goes to ``experiment``, by default the source's own:
+    a script that calls ``mlflow.set_experiment`` can only log into the run MLflow hands it when
+    that run is in the same experiment. Interrupted, the re-run is marked KILLED.
     """
     doc, the_plan, diff_file = plan(path, repo=repo, pass_env=pass_env)
     m = doc.data
@@ -279,9 +280,10 @@ def _absolute_sqlite(uri: str) -> str:
 
 
 def reproduction_experiment(m: dict[str, Any]) -> str:
-    """Where reproductions of a manifest's run go by default: next to, never inside, its experiment."""
+    """Where a reproduction goes by default: the source run's experiment (MLflow refuses a run id
+    from another experiment than the one the script sets)."""
     src = m["provenance"].get("source") or {}
-    return f"{src.get('experiment_name') or 'Default'} (reproductions)"
+    return str(src.get("experiment_name") or "Default")
 
 
 def _new_run(cl: Any, m: dict[str, Any], uri: str, experiment: str | None) -> tuple[str, str]:

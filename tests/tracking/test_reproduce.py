@@ -229,16 +229,16 @@ def _run_count(env: Iris) -> int:
     return len(client.search_runs([e.experiment_id for e in client.search_experiments()], max_results=1000))
 
 
-def test_a_reproduction_goes_to_its_own_experiment(iris, tmp_path):
+def test_a_reproduction_can_go_to_another_experiment(iris, tmp_path):
     env, out = iris
     probe = _probe(iris, tmp_path)
     source = load_path(out).data["provenance"]["source"]["experiment_name"]
     client = mlflow.MlflowClient(env.uri)
     before = len(client.search_runs([client.get_experiment_by_name(source).experiment_id]))
-    r = _reproduce(env, str(probe), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--format", "json")
+    r = _reproduce(env, str(probe), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--format", "json", "--experiment", "checks")
     assert r.returncode == 0, r.stderr[-2000:]
     run = client.get_run(json.loads(r.stdout)["run_id"])
-    assert client.get_experiment(run.info.experiment_id).name == f"{source} (reproductions)"
+    assert client.get_experiment(run.info.experiment_id).name == "checks"
     assert run.data.tags["manifest.derived_from.relation"] == "reproduced"
     assert len(client.search_runs([client.get_experiment_by_name(source).experiment_id])) == before  # the source experiment's n is unchanged
 
