@@ -132,7 +132,9 @@ def _export(args: ExportArgs, uri: str, stdout: Any) -> None:
 
 def _one_file(output: str) -> bool:
     """Whether ``-o`` names one manifest (standard output, or a ``.yaml``/``.json`` file)."""
-    return output == "-" or (output.lower().endswith((".yaml", ".yml", ".json")) and not Path(output).is_dir())
+    from ..tracking.exporting.files import MANIFEST_SUFFIXES  # lazy: the tracking layer imports MLflow (~1.5 s)
+
+    return output == "-" or (output.lower().endswith(MANIFEST_SUFFIXES) and not Path(output).is_dir())
 
 
 def _bundle(args: ExportArgs, uri: str) -> None:

@@ -49,17 +49,7 @@ class CoreResolver(BaseResolver):
             return _TAGS["map"]
         if kind is not ScalarNode:
             return _TAGS["seq"]
-        if not implicit[0] or (value and value[0] not in _NOT_ONLY_TEXT):
-            return _TAGS["str"]
-        if _NULL.fullmatch(value):
-            return _TAGS["null"]
-        if value in _BOOL:
-            return _TAGS["bool"]
-        if _INT.fullmatch(value):
-            return _TAGS["int"]
-        if _FLOAT.fullmatch(value):
-            return _TAGS["float"]
-        return _TAGS["str"]
+        return _TAGS["str"] if not implicit[0] else _TAGS[plain_kind(value)]
 
     @property
     def processing_version(self) -> Any:
@@ -75,20 +65,31 @@ class ValueRefused(MarkedYAMLError):
         self.code = code
 
 
+def plain_kind(value: str) -> str:
+    """What the core schema reads an untagged plain scalar as: null, bool, int, float or str (one
+    definition for the reader and for the comment-keeping editor's resolver)."""
+    if value and value[0] not in _NOT_ONLY_TEXT:
+        return "str"
+    if _NULL.fullmatch(value):
+        return "null"
+    if value in _BOOL:
+        return "bool"
+    if _INT.fullmatch(value):
+        return "int"
+    return "float" if _FLOAT.fullmatch(value) else "str"
+
+
 def plain_value(value: str, mark: Any) -> Any:
     """The value of an untagged plain scalar: a null, boolean, integer or number where the core
     schema says so, else the string itself."""
-    if value and value[0] not in _NOT_ONLY_TEXT:
+    kind = plain_kind(value)
+    if kind == "str":
         return value
-    if _NULL.fullmatch(value):
+    if kind == "null":
         return None
-    if value in _BOOL:
+    if kind == "bool":
         return _BOOL[value]
-    if _INT.fullmatch(value):
-        return _integer(value, mark)
-    if _FLOAT.fullmatch(value):
-        return _number(value, mark)
-    return value
+    return _integer(value, mark) if kind == "int" else _number(value, mark)
 
 
 def tagged_value(tag: str, value: str, mark: Any) -> Any:

@@ -20,6 +20,7 @@ from ...core.params import param_text
 from ...core.pointers import join_pointer
 from ...core.problems import InvalidManifest, Problem
 from ...core.text import shorten
+from ..tags import TAG_RUN_ERROR
 
 _ALIAS = re.compile(r"[\w\-]*")
 _VERSION_ALIAS = re.compile(r"[vV]\d+")
@@ -77,7 +78,7 @@ def _problems(data: dict[str, Any], run_tags: dict[str, str], experiment: str) -
 
 def _field_of(tag: str) -> str:
     """The field a system tag of the new run comes from (for the pointer of a problem)."""
-    return {"mlflow.runName": "/name", "mlflow.note.content": "/description", "mlflow.user": "/run/user", "mlflow.source.git.repoURL": "/code/repository", "mlflow.source.name": "/code/source_name", "manifest.run.error": "/run/error"}.get(
+    return {"mlflow.runName": "/name", "mlflow.note.content": "/description", "mlflow.user": "/run/user", "mlflow.source.git.repoURL": "/code/repository", "mlflow.source.name": "/code/source_name", TAG_RUN_ERROR: "/run/error"}.get(
         tag, join_pointer(["provenance", "source", "system_tags", tag])
     )
 
