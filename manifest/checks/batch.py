@@ -15,6 +15,7 @@ from ..core.problems import ManifestError, Problem, Report, UnreadableInput
 from ..document.limits import DEFAULT_MAX_BYTES
 from ..document.reader import load_path
 from ..spec.engines import Engine
+from ..spec.export_index import EXPORT_PART_DIRS, INDEX_NAME, index_problems, is_index
 from ..spec.sidecars import sidecar_paths
 from ..spec.validation import validate_document
 from .discovery import discover, looks_like_sidecar
@@ -65,6 +66,10 @@ def _check_one(item: tuple[str, bool], max_bytes: int, engine: Engine) -> tuple[
         report.unreadable = isinstance(exc, UnreadableInput)
         return report, None, []
     is_mapping = isinstance(doc.data, dict)
+    if is_index(name, doc.data):  # an export directory's index: its own schema, and the files it lists
+        report.kind = "export index"
+        report.problems.extend(index_problems(doc))
+        return report, None, []
     if not explicit and not (is_mapping and "spec_version" in doc.data):
         return None, "no spec_version at the top level: not a manifest", []
     report.problems.extend(validate_document(doc, check_sidecars=name != "-", engine=engine))
@@ -94,6 +99,8 @@ def validate_paths(paths: Sequence[str], *, max_bytes: int = DEFAULT_MAX_BYTES, 
     for d in directories:
         if is_bundle(Path(d)):
             _add_bundle(outcome, d)
+        if (Path(d) / INDEX_NAME).is_file():  # the models' and artifacts' files of an export: part of it
+            outcome.skipped = [(n, why) for n, why in outcome.skipped if not _under(n, d) or not _relative(n, d).startswith(EXPORT_PART_DIRS)]
     for d in directories:
         _add_if_empty(outcome, d)
     return outcome

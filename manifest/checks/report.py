@@ -26,6 +26,10 @@ def summary(outcome: Outcome) -> str:
     if bundles:
         bad = sum(1 for b in bundles if not b.valid)
         parts.append(f"{_plural(len(bundles), 'bundle')} checked ({_plural(bad, 'with checksum or index problems', 'with checksum or index problems')})" if bad else f"{_plural(len(bundles), 'bundle')} checked: checksums and index intact")
+    indexes = [r for r in outcome.reports if r.kind == "export index"]
+    if indexes:
+        bad = sum(1 for r in indexes if not r.valid)
+        parts.append(f"{_plural(len(indexes), 'export index', 'export indexes')} checked: " + (f"{bad} with problems" if bad else "every listed manifest intact"))
     if unreadable:
         parts.append(f"{_plural(len(unreadable), 'path')} unreadable")
     if outcome.sidecars:

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import importlib
 import io
+import shutil
 import signal
 import sys
+import time
 from typing import Any, Callable, TextIO
 
 import click
 
 from ..__about__ import __version__
 from ..core.problems import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, ManifestError
+from ..core.progress import Progress
 from ..core.text import one_line
 from ..core.uris import mask_text
 from ..core.versions import KNOWN_VERSIONS
@@ -113,32 +116,116 @@ def jobs_option() -> Callable[[Any], Any]:
     return click.option("--jobs", "-j", type=click.IntRange(min=1), default=4, show_default=True, help="Requests in flight at once against a tracking server, each on its own connection.")
 
 
-def progress_printer() -> Callable[[str, int], None] | None:
-    """A progress callback drawing on standard error when it is a terminal (not when piped)."""
-    if not sys.stderr.isatty():
-        return None
-    counts: dict[str, int] = {}
+def quiet_option() -> Callable[[Any], Any]:
+    return click.option("--quiet", "-q", is_flag=True, help="Print only warnings and errors on standard error (no progress, no line per run).")
 
-    def tick(what: str, n: int) -> None:
-        counts[what] = counts.get(what, 0) + n
-        sys.stderr.write(f"\r  {what}: {counts[what]} fetched")
-        sys.stderr.flush()
 
-    return tick
+def report_option() -> Callable[[Any], Any]:
+    return click.option("--report", "report", type=click.Choice(["text", "json"]), default="text", show_default=True, help="What standard output gets: text, or one JSON document for scripts (source and new ids, files).")
+
+
+class TerminalBar(Progress):
+    """A progress bar on standard error, one line redrawn in place, cleared when done; message
+    lines go above it. Drawn only on a terminal (never into a pipe or a log file)."""
+
+    def __init__(self, stream: TextIO, *, enabled: bool, width: int | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.stream, self.enabled, self.clock = stream, enabled, clock
+        self.width = width or shutil.get_terminal_size((80, 20)).columns
+        self.total, self.done, self.unit, self.label, self.text = 0, 0, "", "", ""
+        self.shown = False
+        self._last = -1.0
+
+    def start(self, total: int, unit: str) -> None:
+        self.total, self.done, self.unit, self.label, self.text = total, 0, unit, "", ""
+        self._draw(force=True)
+
+    def advance(self, label: str = "") -> None:
+        self.done += 1
+        self.label, self.text = label, ""  # what the last run was doing is not the next one's
+        self._draw(force=True)
+
+    def detail(self, text: str) -> None:
+        self.text = text
+        self._draw()
+
+    def finish(self) -> None:
+        self._clear()
+        self.total = 0
+
+    def log(self, line: str) -> None:
+        """A message line, printed above the bar (which is redrawn under it)."""
+        self.above(lambda: self.stream.write(line + "\n"))
+
+    def above(self, write: Callable[[], Any]) -> None:
+        """Write something (to this stream or to standard output, on the same terminal) where the
+        bar was, then draw the bar again under it."""
+        was = self.shown
+        self._clear()
+        write()
+        sys.stdout.flush()
+        self.stream.flush()
+        if was:
+            self._draw(force=True)
+
+    def _clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+    def _draw(self, *, force: bool = False) -> None:
+        now = self.clock()
+        if not self.enabled or self.total <= 0 or (not force and now - self._last < 0.1):
+            return
+        self._last = now
+        cells = 20
+        full = cells * self.done // self.total
+        head = f"[{'#' * full}{'.' * (cells - full)}] {self.done}/{self.total} {self.unit}"
+        tail = one_line(self.text or self.label)
+        line = f"{head}  {tail}" if tail else head
+        self.stream.write("\r\x1b[K" + line[: max(10, self.width - 1)])
+        self.stream.flush()
+        self.shown = True
+
+
+def messages(quiet: bool) -> tuple[TerminalBar, Callable[[str], None]]:
+    """The bar of a long command and its log function: people's messages on standard error,
+    escaped, above the bar; with ``quiet`` only warnings, and no bar."""
+    bar = TerminalBar(sys.stderr, enabled=sys.stderr.isatty() and not quiet)
+
+    def say(text: str) -> None:
+        if quiet and not text.startswith("warning:"):
+            return
+        bar.log(mask_text(one_line(text)))
+
+    return bar, say
+
+
+#: What MLflow prints on standard output for people at its own console ("🏃 View run NAME at:
+#: URL", "🧪 View experiment at: URL"): never shown by this tool, whose output is for its user.
+_MLFLOW_CHATTER = ("🏃 View run ", "🧪 View experiment ")
 
 
 class MaskedStream(io.TextIOBase):
-    """Where MLflow's own prints go (standard error, never standard output), credentials masked:
-    MLflow prints "View run ... at: URL" with the tracking URI as given, password included."""
+    """Where MLflow's own prints go (standard error, never standard output), credentials masked;
+    its "View run ..." lines, which name the tracking URI as given, are dropped."""
 
     def __init__(self, target: TextIO) -> None:
         self.target = target
+        self._partial = ""
 
     def write(self, text: str) -> int:
-        self.target.write(mask_text(text))
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        for line in lines:
+            if not line.startswith(_MLFLOW_CHATTER):
+                self.target.write(mask_text(line) + "\n")
         return len(text)
 
     def flush(self) -> None:
+        if self._partial and not self._partial.startswith(_MLFLOW_CHATTER):
+            self.target.write(mask_text(self._partial))
+        self._partial = ""
         self.target.flush()
 
     def isatty(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from dataclasses import dataclass
@@ -11,9 +12,10 @@ from typing import Any
 import click
 
 from ..bundle.writing import finish, prepare_dir, write_bundle
+from ..core.problems import ManifestError, NotFound, Problem
 from ..core.uris import strip_credentials
 from ..document.reader import load_path
-from .app import MaskedStream, jobs_option, progress_printer, to_stderr, tracking_uri_option
+from .app import MaskedStream, jobs_option, messages, quiet_option, report_option, to_stderr, tracking_uri_option
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class ExportArgs:
 
     run_ids: tuple[str, ...]
     experiment: str | None
+    model: str | None
     filter_string: str | None
     tracking_uri: str | None
     output: str
@@ -34,29 +37,33 @@ class ExportArgs:
     bundle_dir: str | None
     metric_names: str | None
     force: bool
+    quiet: bool
+    report: str
     jobs: int
 
     def check(self) -> None:
         """Refuse combinations that cannot work, as usage errors (exit 2)."""
-        if bool(self.run_ids) == bool(self.experiment):
-            raise click.UsageError("give RUN_ID... or --experiment NAME (one of the two)")
+        if sum(map(bool, (self.run_ids, self.experiment, self.model))) != 1:
+            raise click.UsageError("give RUN_ID..., --experiment NAME or --model NAME[@ALIAS|/VERSION] (one of them)")
         if self.filter_string and not self.experiment:
             raise click.UsageError("--filter goes with --experiment")
         if self.bundle_dir and self.output != "-":
             raise click.UsageError("--bundle DIR and -o are alternatives")
         if self.output != "-" and not self.bundle_dir:
             _check_parent(self.output)
+        if self.report == "json" and self.output == "-" and not self.bundle_dir:
+            raise click.UsageError("--report json needs -o FILE or DIRECTORY (standard output would hold the manifest)")
 
     @property
     def metrics(self) -> list[str] | None:
         return [m.strip() for m in self.metric_names.split(",") if m.strip()] if self.metric_names else None
 
-    def options(self) -> Any:
+    def options(self, progress: Any) -> Any:
         from ..tracking.exporting.options import ExportOptions  # lazy: the tracking layer imports MLflow (~1.5 s)
 
         return ExportOptions(
             history=self.history, inline_max_points=self.inline_max_points, allow_running=self.allow_running,  # type: ignore[arg-type]
-            with_models=self.with_models, with_artifacts=self.with_artifacts, workers=self.jobs, progress=progress_printer(),
+            with_models=self.with_models or bool(self.model), with_artifacts=self.with_artifacts, workers=self.jobs, progress=progress,
         )
 
 
@@ -72,6 +79,7 @@ def _check_parent(output: str) -> None:
 @click.command("export")
 @click.argument("run_ids", nargs=-1, metavar="[RUN_ID]...")
 @click.option("--experiment", help="Export every active run of this experiment (name or id).")
+@click.option("--model", metavar="NAME[@ALIAS|/VERSION]", help="Export the runs behind a registered model's versions (all, the one an alias names, or one), with their models' files and the registry state.")
 @click.option("--filter", "filter_string", metavar="EXPR", help="MLflow search filter for --experiment, e.g. \"params.n_estimators = '100'\".")
 @tracking_uri_option()
 @click.option("-o", "--output", default="-", show_default=True, metavar="PATH", help="File, directory, or - for standard output (one run only).")
@@ -84,13 +92,17 @@ def _check_parent(output: str) -> None:
 @click.option("--bundle", "bundle_dir", metavar="DIR", help="Write a paper bundle: manifests, index, results tables, plots, README, SHA256SUMS.")
 @click.option("--metrics", "metric_names", metavar="NAMES", help="Comma-separated metrics for the bundle's table and plots [default: all].")
 @click.option("--force", is_flag=True, help="Replace manifest files that exist, or a bundle directory that is not empty.")
+@quiet_option()
+@report_option()
 @jobs_option()
 def command(**kwargs: Any) -> None:
     """Export MLflow runs as manifests.
 
-    One run goes to standard output by default; several runs (or --experiment) need -o DIRECTORY,
-    which gets one manifest per run named RUNNAME-RUNID8.yaml; an --experiment (and --filter) that
-    matches one run may also go to a file or standard output. A manifest file that exists is not
+    One run goes to standard output by default; several runs (or --experiment, --model) need -o
+    DIRECTORY, which gets one manifest per run named RUNNAME-RUNID8.yaml and an index,
+    export-index.json (runs, experiments, registered models with every version and alias); an
+    --experiment (and --filter) or --model that matches one run may also go to a file or standard
+    output. A manifest file that exists is not
     replaced without --force. Exit status: 0 exported, 2 usage error (several runs into one file),
     3 tracking store unreachable or credentials refused, 4 run or experiment not found or deleted
     (or an experiment without runs), 5 run still RUNNING (see --allow-running), a manifest file
@@ -105,29 +117,66 @@ def command(**kwargs: Any) -> None:
     uri = resolve_tracking_uri(args.tracking_uri)
     real_stdout = sys.stdout
     sys.stdout = MaskedStream(sys.stderr)  # type: ignore[assignment]  # MLflow may print; only the manifest goes to standard output
+    bar, say = messages(args.quiet)
     try:
-        if args.bundle_dir:
-            _bundle(args, uri)
-        else:
-            _export(args, uri, real_stdout)
+        report = _bundle(args, uri, bar, say) if args.bundle_dir else _export(args, uri, real_stdout, bar, say)
     finally:
         sys.stdout = real_stdout
+    if args.report == "json":
+        real_stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
 
 def _run_ids(args: ExportArgs, cl: Any, uri: str) -> list[str]:
     from ..tracking.exporting.experiment import find_runs  # lazy: MLflow
 
+    if args.model:
+        return _model_runs(args, cl, uri, to_stderr)[0]
     return list(args.run_ids) if args.run_ids else [r.info.run_id for r in find_runs(cl, args.experiment or "", args.filter_string, uri)]
 
 
-def _export(args: ExportArgs, uri: str, stdout: Any) -> None:
+def _model_runs(args: ExportArgs, cl: Any, uri: str, say: Any) -> tuple[list[str], Any]:
+    """The runs behind the ``--model`` versions (each once, in version order), and the selection;
+    a version whose run is deleted is listed in the index as missing."""
+    from ..tracking.exporting.registry import select_model  # lazy: MLflow
+    from ..tracking.exporting.run import get_run  # lazy: MLflow
+
+    sel = select_model(cl, args.model or "", uri)
+    ids: list[str] = []
+    for mv in sel.versions:
+        if mv.run_id and mv.run_id not in ids:
+            try:
+                run = get_run(cl, mv.run_id, uri)
+            except ManifestError:
+                say(f"warning: version {mv.version} of {sel.name!r}: its run {mv.run_id} was not found; the index lists the version as missing")
+                continue
+            if run.info.lifecycle_stage == "deleted":
+                say(f"warning: version {mv.version} of {sel.name!r}: its run {mv.run_id} is deleted; the index lists the version as missing")
+                continue
+            ids.append(mv.run_id)
+    return ids, sel
+
+
+def _selection(args: ExportArgs) -> dict[str, Any]:
+    """What was asked for, as the index records it."""
+    return {"run_ids": list(args.run_ids), "experiment": args.experiment, "filter": args.filter_string, "model": args.model}
+
+
+def _export(args: ExportArgs, uri: str, stdout: Any, bar: Any, say: Any) -> dict[str, Any]:
     from ..tracking.exporting.files import export_to_files  # lazy: MLflow
     from ..tracking.store import client  # lazy: MLflow
 
     cl = client(uri)
-    ids = _run_ids(args, cl, uri)
-    many = len(ids) > 1 or (bool(args.experiment) and not _one_file(args.output))  # a filter that matches one run may go to a file
-    export_to_files(cl, ids, tracking_uri=uri, output=args.output, fmt=args.fmt, options=args.options(), many=many, log=to_stderr, stdout=stdout, force=args.force)
+    ids, model = _model_runs(args, cl, uri, say) if args.model else (_run_ids(args, cl, uri), None)
+    if not ids:
+        raise NotFound(Problem("no-runs", f"no version of {args.model!r} has a run that can be exported"))
+    many = len(ids) > 1 or (bool(args.experiment or args.model) and not _one_file(args.output))  # a filter that matches one run may go to a file
+    written = export_to_files(cl, ids, tracking_uri=uri, output=args.output, fmt=args.fmt, options=args.options(bar), many=many, log=say, stdout=stdout, force=args.force, selection=_selection(args), model=model)
+    return _report(ids, written, Path(args.output) / "export-index.json" if many else None)
+
+
+def _report(ids: list[str], written: list[str], index: Path | None) -> dict[str, Any]:
+    """``--report json``: each source run and the file that holds it."""
+    return {"exported": [{"run_id": r, "file": w} for r, w in zip(ids, written)], "index": str(index) if index is not None and index.is_file() else None}
 
 
 def _one_file(output: str) -> bool:
@@ -137,7 +186,7 @@ def _one_file(output: str) -> bool:
     return output == "-" or (output.lower().endswith(MANIFEST_SUFFIXES) and not Path(output).is_dir())
 
 
-def _bundle(args: ExportArgs, uri: str) -> None:
+def _bundle(args: ExportArgs, uri: str, bar: Any, say: Any) -> dict[str, Any]:
     from ..tracking.exporting.files import export_to_files  # lazy: MLflow
     from ..tracking.store import client  # lazy: MLflow
 
@@ -146,12 +195,14 @@ def _bundle(args: ExportArgs, uri: str) -> None:
     target = Path(args.bundle_dir or "")
     tmp = prepare_dir(target, args.force)
     try:
-        written = export_to_files(cl, ids, tracking_uri=uri, output=str(tmp / "manifests"), fmt=args.fmt, options=args.options(), many=True, log=to_stderr)
+        written = export_to_files(cl, ids, tracking_uri=uri, output=str(tmp / "manifests"), fmt=args.fmt, options=args.options(bar), many=True, log=say)
         manifests = [(Path(w), load_path(w).data) for w in written]
         source = {"experiment": args.experiment, "filter": args.filter_string, "tracking_uri": strip_credentials(uri), "citations": [m["citation"] for _, m in manifests if m.get("citation")]}
-        write_bundle(tmp, manifests, metrics=args.metrics, source={k: v for k, v in source.items() if v}, log=to_stderr)
+        write_bundle(tmp, manifests, metrics=args.metrics, source={k: v for k, v in source.items() if v}, log=say)
         finish(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    click.echo(f"bundle written to {target}/ ({len(written)} manifests); check it with: manifest validate {target}", err=True)
+    say(f"bundle written to {target}/ ({len(written)} manifests); check it with: manifest validate {target}")
+    final = [str(target / Path(w).relative_to(tmp)) for w in written]
+    return {**_report(ids, final, target / "manifests" / "export-index.json"), "bundle": str(target)}

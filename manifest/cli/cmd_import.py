@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import click
 
-from .app import MaskedStream, jobs_option, to_stderr, tracking_uri_option
+from .app import MaskedStream, jobs_option, messages, quiet_option, report_option, tracking_uri_option
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,17 @@ class ImportArgs:
     allow_duplicate: bool
     skip_existing: bool
     register_model: str | None
+    quiet: bool
+    report: str
+    registry_merge: bool
+    no_registry: bool
     jobs: int
 
     def check(self) -> None:
         if self.allow_duplicate and self.skip_existing:
             raise click.UsageError("--allow-duplicate and --skip-existing are opposites; give one")
+        if self.registry_merge and self.no_registry:
+            raise click.UsageError("--registry-merge and --no-registry are opposites; give one")
 
 
 @click.command("import")
@@ -35,7 +42,11 @@ class ImportArgs:
 @click.option("--experiment", metavar="NAME", help="Experiment to import into [default: the manifest's own]; created if missing.")
 @click.option("--allow-duplicate", is_flag=True, help="Import a run even if the store already holds it (imported before, in any experiment).")
 @click.option("--skip-existing", is_flag=True, help="Skip the runs the store already holds, import the others (resumes an interrupted import).")
-@click.option("--register-model", metavar="NAME", help="Register each recreated model under this registered-model name.")
+@click.option("--register-model", metavar="NAME", help="Also register each recreated model under this registered-model name (appended).")
+@click.option("--registry-merge", is_flag=True, help="Add versions to a registered model that already has some: appended in source order, aliases moved to them.")
+@click.option("--no-registry", is_flag=True, help="Import the runs and their models, but recreate no registered model.")
+@quiet_option()
+@report_option()
 @jobs_option()
 def command(**kwargs: Any) -> None:
     """Recreate runs from manifests (files or directories) in an MLflow tracking store.
@@ -43,29 +54,69 @@ def command(**kwargs: Any) -> None:
     Every manifest and every file next to it is checked before the store is touched, and every
     run is looked up in the store by its identity (source system and run id): a run the store
     already holds is refused, each named by its file, or skipped with --skip-existing. A parent and
-    its children keep their structure. Each new run id is printed on standard output as soon as
-    the run exists (one line per run); everything else goes to standard error. Exit status: 0 imported, 1 invalid
+    its children keep their structure. Registered models recorded in the manifests (or in the
+    directory's export-index.json) are recreated with the same version numbers, aliases, tags and
+    descriptions; one that already has versions in the store is refused unless --registry-merge. Each new run id is printed on standard output as soon as
+    the run exists (one line per run; --report json prints one JSON document at the end instead:
+    imported and skipped runs with their source run ids and files, and registered-model versions,
+    source -> new); everything else goes to standard error, with a progress bar on a terminal. Exit status: 0 imported, 1 invalid
     manifest or a value the store would refuse or truncate, 2 usage error or unreadable input, 3 tracking store unreachable or credentials
-    refused, 4 experiment deleted, 5 already imported (see --allow-duplicate), 6 a file next to the
-    manifest is missing or differs from its digest.
+    refused, 4 experiment deleted, 5 already imported (see --allow-duplicate) or a registered model
+    that has versions (see --registry-merge), 6 a file next to the manifest, or a manifest listed in
+    export-index.json, is missing or differs from its digest.
     """
     args = ImportArgs(**kwargs)  # "-" is refused by prepare_paths, before the store is touched
     args.check()
-    from ..tracking.importing.batch import check_targets, import_paths  # lazy: the tracking layer imports MLflow (~1.5 s)
+    from ..tracking.importing.batch import check_targets, import_paths, indexes_for  # lazy: the tracking layer imports MLflow (~1.5 s)
     from ..tracking.importing.options import ImportOptions  # lazy: as above
     from ..tracking.importing.prepare import prepare_paths  # lazy: as above
     from ..tracking.store import client, resolve_tracking_uri  # lazy: as above
 
     uri = resolve_tracking_uri(args.tracking_uri)
     out = sys.stdout
+    report = ImportReport()
+    bar, say = messages(args.quiet)
 
-    def announce(_file: str, run_id: str) -> None:  # each new run id as soon as the run exists
-        out.write(run_id + "\n")
-        out.flush()
+    def announce(file: str, run_id: str) -> None:  # each new run id as soon as the run exists
+        report.imported.append({"file": file, "run_id": run_id, **_source(prepared, file)})
+        if args.report == "text":
+            bar.above(lambda: (out.write(run_id + "\n"), out.flush()))
 
-    opts = ImportOptions(experiment=args.experiment, allow_duplicate=args.allow_duplicate, skip_existing=args.skip_existing, register_model=args.register_model, workers=args.jobs, log=to_stderr, imported=announce)
+    opts = ImportOptions(
+        experiment=args.experiment, allow_duplicate=args.allow_duplicate, skip_existing=args.skip_existing, register_model=args.register_model,
+        registry=not args.no_registry, registry_merge=args.registry_merge, workers=args.jobs, log=say, imported=announce,
+        skipped=lambda f, r: report.skipped.append({"file": f, "run_id": r, **_source(prepared, f)}),
+        registered=lambda m, v, n: report.registered.setdefault(m, {}).__setitem__(str(v), n), progress=bar,
+    )
+    prepared: list[Any] = []
     with contextlib.redirect_stdout(MaskedStream(sys.stderr)):  # MLflow prints "View run ..." lines; keep stdout for run ids
         prepared = prepare_paths(list(args.paths))  # every manifest and file checked before connecting
+        indexes = indexes_for(list(args.paths))  # and the export indexes against the manifests they list
         check_targets(prepared, opts)  # and everything the store would refuse or truncate
         cl = client(uri, check=not uri.startswith("sqlite:"))
-        import_paths(cl, prepared, tracking_uri=uri, options=opts)
+        import_paths(cl, prepared, tracking_uri=uri, options=opts, indexes=indexes)
+    if args.report == "json":
+        out.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+
+
+@dataclass
+class ImportReport:
+    """``--report json``: for each manifest, its source run and the run it became (or already was)."""
+
+    imported: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    #: registered model -> source version -> new version
+    registered: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"imported": self.imported, "skipped": self.skipped, "registered_models": [{"name": n, "versions": v} for n, v in sorted(self.registered.items())]}
+
+
+def _source(prepared: list[Any], file: str) -> dict[str, Any]:
+    """The source run id and experiment of the manifest ``file`` names."""
+    for p in prepared:
+        if p.doc.name == file:
+            src = p.data["provenance"].get("source") or {}
+            found = {"source_run_id": src.get("run_id"), "source_experiment": src.get("experiment_name")}
+            return {k: v for k, v in found.items() if v is not None}
+    return {}

@@ -251,4 +251,7 @@ _register(
     ("digest-mismatch", "a file the manifest brings along has another digest"),
     ("unlisted-file", "a file in a model's folder that the model's files do not list"),
     ("store-limit", "the target tracking store would refuse or truncate a value of the manifest"),
+    ("index-inconsistent", "an export index contradicts itself or the manifests it lists"),
+    ("index-mismatch", "a manifest listed in an export index is missing or differs from its SHA-256"),
+    ("registry-exists", "a registered model of the import already has versions in the store (without --registry-merge)"),
 )

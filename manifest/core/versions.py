@@ -45,3 +45,20 @@ def schema_text(version: str = LATEST_VERSION) -> str:
 def load_schema(version: str = LATEST_VERSION) -> dict[str, Any]:
     """The JSON Schema of ``version`` as a dict (cached; do not modify)."""
     return json.loads(schema_text(version))
+
+
+#: Versions of the export-directory index (its own schema, versioned like the manifest's: spec/export-1.0.md).
+INDEX_VERSIONS: tuple[str, ...] = ("1.0",)
+INDEX_VERSION = INDEX_VERSIONS[-1]
+
+
+def index_schema_id(version: str = INDEX_VERSION) -> str:
+    return f"{SCHEMA_BASE}export-index-{version}.schema.json"
+
+
+@lru_cache(maxsize=None)
+def load_index_schema(version: str = INDEX_VERSION) -> dict[str, Any]:
+    """The JSON Schema of export index ``version`` (cached; do not modify)."""
+    if version not in INDEX_VERSIONS:
+        raise KeyError(version)
+    return json.loads((schema_dir() / f"export-index-{version}.schema.json").read_text(encoding="utf-8"))

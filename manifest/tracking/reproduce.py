@@ -5,21 +5,33 @@
    into the work directory. A run made with uncommitted changes is re-created only from its diff
    (``code.diff``, checked against its digest), never guessed.
 2. Run ``code.command_template`` with each ``{param}`` replaced by the recorded value's text (the
-   params rule of the spec), in ``code.working_directory``, with ``MLFLOW_TRACKING_URI`` and
-   ``MLFLOW_RUN_ID`` set so that the script logs into a run created here, tagged with the
-   manifest's id and digest (``manifest.derived_from.*``, relation ``reproduced``).
-3. Compare every recorded metric with the new run's value: within the metric's tolerance
+   params rule of the spec), in ``code.working_directory``, against a private store: a fresh SQLite
+   database (and artifact root) in a temporary directory, holding one run, tagged with the
+   manifest's id and digest (``manifest.derived_from.*``, relation ``reproduced``), in an experiment
+   with the source's experiment name, so that a script's own ``mlflow.set_experiment(<that name>)``
+   agrees with the run ``MLFLOW_RUN_ID`` hands it. Whatever the script does to its store (models,
+   registrations, other experiments), the target store never sees it.
+3. When the command ends (finished, failed, timed out, or interrupted: then marked KILLED), the
+   re-run is copied into the target store with this tool's own export and import (models and
+   artifacts included), into the experiment ``<source experiment> (reproductions)`` (or
+   ``experiment``), and tagged there as a reproduction of the source run: a reproduction is its own
+   run, never in the source's experiment, and bundle tables never count it as a replicate. The
+   private store is removed afterwards.
+4. Compare every recorded metric with the copied run's value: within the metric's tolerance
    (|new - recorded| <= max(absolute, relative * |recorded|)), or exactly when none is given.
 
 What it trusts (spec 18): the command comes from the manifest, so it is shown first (a
 :class:`Plan`: argv, working directory, repository, environment names) and run only when the
 caller's ``confirm`` says yes; it runs without a shell, inside the checkout, with an environment
-reduced to :data:`ENV_ALLOWLIST`, the tracking variables and what the caller passes on.
+reduced to :data:`ENV_ALLOWLIST`, the tracking variables (naming the private store) and what the
+caller passes on.
 """
 
 from __future__ import annotations
 
+import getpass
 import json
+import logging
 import math
 import os
 import shutil
@@ -27,12 +39,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
+
+from mlflow import MlflowClient
+from mlflow.entities import RunTag
+from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
 from ..core.digests import file_digest
-from ..core.problems import CannotRun, Problem
+from ..core.problems import CannotRun, ManifestError, Problem
 from ..core.reals import to_float
 from ..core.templates import fill_template, template_fields
 from ..core.text import one_line
@@ -41,10 +58,26 @@ from ..document.canonical import manifest_digest
 from ..document.reader import Document
 from ..machine.git import GitFailed, apply_diff, checkout, clone, has_commit, toplevel
 from ..spec.validation import load_valid
-from .importing.run import experiment_for
+from .exporting.files import export_to_files
+from .exporting.options import ExportOptions
+from .importing.batch import import_paths
+from .importing.options import ImportOptions
+from .importing.run import experiment_for, signals_deferred
 from .store import client as make_client
 from .store import mlflow_errors, resolve_tracking_uri
-from .tags import TAG_DERIVED_ID, TAG_DERIVED_RELATION, TAG_DERIVED_SHA256, TAG_REPRODUCE_ERROR, TAG_REPRODUCES, TAG_SOURCE_RUN
+from .tags import (
+    TAG_DERIVED_ID,
+    TAG_DERIVED_RELATION,
+    TAG_DERIVED_SHA256,
+    TAG_REPRODUCE_ERROR,
+    TAG_REPRODUCES,
+    TAG_SOURCE_EXPERIMENT,
+    TAG_SOURCE_RUN,
+    TAG_SOURCE_URI,
+)
+
+#: The experiment a reproduction goes to by default: ``<source experiment> (reproductions)``.
+REPRODUCTIONS_SUFFIX = " (reproductions)"
 
 #: Variables the re-run command gets from this environment (when set): what a Python training
 #: script needs to start and to behave as recorded, and no credentials. ``LC_*`` too.
@@ -91,18 +124,19 @@ class MetricVerdict:
 
 @dataclass
 class Reproduction:
-    run_id: str
+    run_id: str  # the re-run as copied into the target store
     tracking_uri: str
     command: list[str]
     workdir: str
     metrics: list[MetricVerdict] = field(default_factory=list)
+    experiment: str = ""
 
     @property
     def ok(self) -> bool:
         return bool(self.metrics) and all(m.verdict == "pass" for m in self.metrics)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "run_id": self.run_id, "tracking_uri": self.tracking_uri, "command": self.command, "workdir": self.workdir, "metrics": [asdict(m) for m in self.metrics]}
+        return {"ok": self.ok, "run_id": self.run_id, "tracking_uri": self.tracking_uri, "experiment": self.experiment, "command": self.command, "workdir": self.workdir, "metrics": [asdict(m) for m in self.metrics]}
 
 
 def _last_line(text: str) -> str:
@@ -208,10 +242,12 @@ def reproduce(
     """Re-run the manifest's run from its recorded code and params, and judge every metric.
 
     The plan is logged first and run only if ``confirm(plan)`` is true (the default says no:
-    running a command from a document is opt-in). The re-run is tagged as a reproduction (bundle
-    tables never count it as a replicate) and goes to ``experiment``, by default the source's own:
-    a script that calls ``mlflow.set_experiment`` can only log into the run MLflow hands it when
-    that run is in the same experiment. Interrupted, the re-run is marked KILLED.
+    running a command from a document is opt-in). The command logs into a private store; the
+    re-run is then copied into the target store's ``experiment`` (by default
+    ``<source experiment> (reproductions)``, created when missing), tagged as a reproduction
+    (bundle tables never count it as a replicate), and judged there. A failed or timed-out
+    command is copied as FAILED; on Ctrl-C or SIGTERM the command is stopped and the re-run
+    copied as KILLED before the interrupt goes on.
     """
     doc, the_plan, diff_file = plan(path, repo=repo, pass_env=pass_env)
     m = doc.data
@@ -224,31 +260,53 @@ def reproduce(
     own_tmp = workdir is None
     work = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="manifest-reproduce-"))
     work.mkdir(parents=True, exist_ok=True)
-    try:  # a work directory of our own goes away whatever happens
+    private_dir: Path | None = None
+    try:  # a work directory of our own, and the private store, go away whatever happens
         checkout_dir = obtain_code(code, work.resolve(), repo, diff_file, log)
         cwd = checkout_dir / PurePosixPath(the_plan.working_directory or ".")
         if not cwd.resolve().is_relative_to(checkout_dir.resolve()):
             raise CannotRun(Problem("unsafe-path", f"the working directory {the_plan.working_directory!r} resolves outside the checkout", "/code/working_directory"))
-        uri = _absolute_sqlite(resolve_tracking_uri(tracking_uri))
-        cl = make_client(uri, check=not uri.startswith("sqlite:"))
-        run_id, exp_id = _new_run(cl, m, uri, experiment)
-        try:
-            _run_command(cl, run_id, the_plan.argv, cwd, _child_env(uri, run_id, exp_id, pass_env), timeout, log)
-        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI raises it as one): never a run left RUNNING
-            _fail(cl, run_id, "interrupted", status="KILLED")
-            raise
-        with mlflow_errors(uri, "(reading the reproduced run)"):
-            new = cl.get_run(run_id)
-            if new.info.status == "RUNNING":
-                cl.set_terminated(run_id, "FINISHED")
-            values = dict(new.data.metrics)
-        result = Reproduction(run_id, mask_uri(uri), the_plan.argv, str(cwd))
+        target = TargetStore.open(_absolute_sqlite(resolve_tracking_uri(tracking_uri)), experiment or reproduction_experiment(m))
+        private_dir = Path(tempfile.mkdtemp(prefix="manifest-reproduce-store-"))
+        private = PrivateStore.create(private_dir, m)
+        log(f"reproduce: the command logs into a private store; the re-run is then copied into experiment {one_line(target.experiment)!r} of {mask_uri(target.uri)}")
+        run_id = _rerun(private, target, m, the_plan.argv, cwd, _child_env(private.uri, private.run_id, private.experiment_id, pass_env), timeout, log)
+        with mlflow_errors(target.uri, "(reading the reproduced run)"):
+            values = dict(target.client.get_run(run_id).data.metrics)
+        result = Reproduction(run_id, mask_uri(target.uri), the_plan.argv, str(cwd), experiment=target.experiment)
         for name, metric in sorted(m["metrics"].items()):
             result.metrics.append(compare_metric(name, metric, values.get(name)))
         return result
     finally:
+        if private_dir is not None:
+            shutil.rmtree(private_dir, ignore_errors=True)
         if own_tmp:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _rerun(private: PrivateStore, target: TargetStore, m: dict[str, Any], argv: list[str], cwd: Path, env: dict[str, str], timeout: float | None, log: Callable[[str], None]) -> str:
+    """Run the command against the private store, then copy the re-run into the target whatever
+    the outcome; returns the copy's run id, or raises once it is copied (FAILED or KILLED)."""
+    try:
+        failure = _run_command(argv, cwd, env, timeout, log)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI raises it as one): never a run left RUNNING
+        private.end("KILLED")
+        try:
+            run_id = copy_rerun(private, target, m, "interrupted", log)
+            log(f"reproduce: interrupted: run {run_id} of experiment {one_line(target.experiment)!r} marked KILLED")
+        except ManifestError as exc:
+            log(f"reproduce: interrupted, and the re-run could not be copied into {mask_uri(target.uri)}: {exc.problems[0].message}")
+        raise
+    if failure is None:
+        private.end("FINISHED")
+        return copy_rerun(private, target, m, None, log)
+    why, message = failure
+    private.end("FAILED")
+    try:
+        run_id = copy_rerun(private, target, m, why, log)
+    except ManifestError as exc:
+        raise CannotRun(Problem("command-failed", f"{message}; the failed re-run could not be copied into {mask_uri(target.uri)}: {exc.problems[0].message}", "/code/command_template")) from None
+    raise CannotRun(Problem("command-failed", f"{message} (run {run_id} of experiment {one_line(target.experiment)!r} marked FAILED)", "/code/command_template"))
 
 
 def _diff_file(doc: Document, code: dict[str, Any]) -> Path | None:
@@ -279,23 +337,161 @@ def _absolute_sqlite(uri: str) -> str:
     return uri
 
 
-def reproduction_experiment(m: dict[str, Any]) -> str:
-    """Where a reproduction goes by default: the source run's experiment (MLflow refuses a run id
-    from another experiment than the one the script sets)."""
+def script_experiment(m: dict[str, Any]) -> str:
+    """The experiment of the private store's run: the source run's, by name, which is the one a
+    script that calls ``mlflow.set_experiment`` sets (MLflow refuses a run of another experiment)."""
     src = m["provenance"].get("source") or {}
     return str(src.get("experiment_name") or "Default")
 
 
-def _new_run(cl: Any, m: dict[str, Any], uri: str, experiment: str | None) -> tuple[str, str]:
-    """The run the command logs into, tagged as a reproduction of the manifest; (run id, experiment id)."""
+def reproduction_experiment(m: dict[str, Any]) -> str:
+    """Where a reproduction goes by default: ``<source experiment> (reproductions)``, next to the
+    source's experiment and never in it (its runs are the source's replicates)."""
+    return script_experiment(m) + REPRODUCTIONS_SUFFIX
+
+
+def reproduction_tags(m: dict[str, Any], why: str | None = None) -> dict[str, str]:
+    """The tags that make a run a reproduction of the manifest's run (``provenance.derived_from``
+    with relation ``reproduced`` once exported; :func:`manifest.bundle.tables.is_reproduction`)."""
     src = m["provenance"].get("source") or {}
-    with mlflow_errors(uri, "(reproduce)"):
-        exp_id = experiment_for(cl, experiment or reproduction_experiment(m), uri)
-        tags = {TAG_DERIVED_ID: m["id"], TAG_DERIVED_SHA256: manifest_digest(m)["sha256"], TAG_DERIVED_RELATION: "reproduced", TAG_REPRODUCES: m["id"], "mlflow.runName": f"reproduce {m['name']}"}
-        if src.get("run_id"):
-            tags[TAG_SOURCE_RUN] = src["run_id"]
-        run = cl.create_run(exp_id, tags=tags, run_name=f"reproduce {m['name']}")
-    return run.info.run_id, exp_id
+    tags = {TAG_DERIVED_ID: m["id"], TAG_DERIVED_SHA256: manifest_digest(m)["sha256"], TAG_DERIVED_RELATION: "reproduced", TAG_REPRODUCES: m["id"]}
+    for key, tag in (("run_id", TAG_SOURCE_RUN), ("experiment_name", TAG_SOURCE_EXPERIMENT), ("tracking_uri", TAG_SOURCE_URI)):
+        if src.get(key):
+            tags[tag] = str(src[key])
+    if why:
+        tags[TAG_REPRODUCE_ERROR] = why
+    return tags
+
+
+@dataclass
+class TargetStore:
+    """The store the re-run is copied into, and the experiment there (created when missing)."""
+
+    uri: str
+    client: Any
+    experiment: str
+    experiment_id: str
+
+    @classmethod
+    def open(cls, uri: str, experiment: str) -> TargetStore:
+        cl = make_client(uri, check=not uri.startswith("sqlite:"))
+        with mlflow_errors(uri, "(reproduce)"):  # before anything runs: a deleted experiment is refused now
+            exp_id = experiment_for(cl, experiment, uri)
+        return cls(uri, cl, experiment, exp_id)
+
+
+@dataclass
+class PrivateStore:
+    """The private store the command logs into: a fresh SQLite database with its artifact root in
+    a temporary directory, holding the run that ``MLFLOW_RUN_ID`` names."""
+
+    root: Path
+    uri: str
+    client: Any
+    experiment_id: str
+    run_id: str
+
+    @classmethod
+    def create(cls, root: Path, m: dict[str, Any]) -> PrivateStore:
+        uri = f"sqlite:///{root / 'reproduce.db'}"
+        artifacts = (root / "artifacts").as_uri()
+        name = script_experiment(m)
+        with mlflow_errors(uri, "(creating the private store)"), _quiet_migrations():
+            # created with its own artifact root, so that even the Default experiment's files stay in here
+            SqlAlchemyStore(uri, artifacts).engine.dispose()
+            cl = MlflowClient(tracking_uri=uri, registry_uri=uri)
+            exp = cl.get_experiment_by_name(name)
+            exp_id = exp.experiment_id if exp is not None else cl.create_experiment(name, artifact_location=f"{artifacts}/reproduction")
+            run_name = f"reproduce {m['name']}"
+            run = cl.create_run(exp_id, tags={**reproduction_tags(m), "mlflow.runName": run_name, **_user()}, run_name=run_name)
+        return cls(root, uri, cl, str(exp_id), run.info.run_id)
+
+    def end(self, status: str) -> None:
+        """End the run: FINISHED unless the script ended it itself; FAILED or KILLED whatever it
+        says (a killed script leaves it RUNNING). Best effort: a run left RUNNING is not copied,
+        and the copy says why."""
+        try:
+            if status != "FINISHED" or self.client.get_run(self.run_id).info.status == "RUNNING":
+                self.client.set_terminated(self.run_id, status)
+        except Exception:  # noqa: BLE001 - reported by the export, which refuses a RUNNING run
+            pass
+
+
+def _user() -> dict[str, str]:
+    """``mlflow.user``: who re-ran it (``create_run`` sets no context tags; MLflow's would be this)."""
+    try:
+        return {"mlflow.user": getpass.getuser()}
+    except Exception:  # noqa: BLE001 - no user name to be had
+        return {}
+
+
+@contextmanager
+def _quiet_migrations() -> Iterator[None]:
+    """No "Creating initial MLflow database tables" on standard error for the private store."""
+    loggers = [logging.getLogger(n) for n in ("mlflow.store.db.utils", "alembic")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+def copy_rerun(private: PrivateStore, target: TargetStore, m: dict[str, Any], why: str | None, log: Callable[[str], None]) -> str:
+    """Export the re-run from the private store (models and artifacts included) and import it into
+    the target's experiment, tagged as a reproduction of ``m``; returns the new run's id.
+
+    Models the script registered stay in the private store (``registry=False``): a re-run never
+    touches the target's registry. The import tags a run as an import of the private run; those
+    tags are replaced by the reproduction's at once. Interrupted half-way, the import deletes a
+    partial run itself, and a whole one it made is still re-tagged (signals held back meanwhile):
+    no copy ever passes for a replicate, or for an import of a store that no longer exists.
+    """
+    started = time.monotonic()
+    out = private.root / "export" / "reproduction.yaml"
+    source = make_client(private.uri, check=False)  # also MLflow's process-wide default while exporting
+    try:
+        export_to_files(source, [private.run_id], tracking_uri=private.uri, output=str(out), fmt="yaml", options=ExportOptions(with_models=True, with_artifacts=True), many=False, log=lambda s: _forward(s, log))
+    finally:
+        cl = make_client(target.uri, check=False)  # the default again: the private store is about to go
+    tags = reproduction_tags(m, why)
+    try:
+        [(_, run_id)] = import_paths(cl, [str(out)], tracking_uri=target.uri, options=ImportOptions(experiment=target.experiment, allow_duplicate=True, registry=False, log=lambda s: _forward(s, log)))
+        _mark(cl, target.uri, run_id, tags)
+    except BaseException:
+        with signals_deferred():
+            retag_left_behind(cl, target, private.run_id, tags)
+        raise
+    log(f"reproduce: copied the re-run into experiment {one_line(target.experiment)!r} of {mask_uri(target.uri)} as run {run_id} ({time.monotonic() - started:.1f} s)")
+    return str(run_id)
+
+
+def _forward(line: str, log: Callable[[str], None]) -> None:
+    """The export's and import's warnings (their progress lines name the private store: not shown)."""
+    if line.startswith("warning:"):
+        log(f"reproduce: {line}")
+
+
+def _mark(client: Any, uri: str, run_id: str, tags: dict[str, str]) -> None:
+    """Tag a copied run as the reproduction: the import's lineage tags name the private run."""
+    with mlflow_errors(uri, f"(tagging run {run_id} as a reproduction)"):
+        client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+        existing = client.get_run(run_id).data.tags
+        for tag in (TAG_SOURCE_EXPERIMENT, TAG_SOURCE_URI):  # the source names none: the private store's would mislead
+            if tag not in tags and tag in existing:
+                client.delete_tag(run_id, tag)
+
+
+def retag_left_behind(client: Any, target: TargetStore, private_run: str, tags: dict[str, str]) -> None:
+    """After an interrupted copy: re-tag a run the import made before it was stopped."""
+    try:
+        runs = client.search_runs([target.experiment_id], f"tags.`{TAG_SOURCE_RUN}` = '{private_run}'", max_results=10)
+        for r in runs:
+            _mark(client, target.uri, r.info.run_id, tags)
+    except Exception:  # noqa: BLE001 - best effort: the store may be what failed
+        pass
 
 
 def _passed(pass_env: tuple[str, ...]) -> list[str]:
@@ -310,31 +506,21 @@ def _child_env(uri: str, run_id: str, exp_id: str, pass_env: tuple[str, ...]) ->
     return env
 
 
-def _run_command(cl: Any, run_id: str, command: list[str], cwd: Path, env: dict[str, str], timeout: float | None, log: Callable[[str], None]) -> None:
-    """Run the command; a failure marks the run FAILED and raises :class:`CannotRun`."""
-    log(f"reproduce: running {' '.join(command)} in {cwd} (run {run_id})")
+def _run_command(command: list[str], cwd: Path, env: dict[str, str], timeout: float | None, log: Callable[[str], None]) -> tuple[str, str] | None:
+    """Run the command; ``None`` when it succeeds, else (why, message) for the FAILED run and the error."""
+    log(f"reproduce: running {' '.join(command)} in {cwd}")
     argv = [sys.executable, *command[1:]] if command and command[0] == "python" else command
     started = time.monotonic()
     try:
         proc = subprocess.run(argv, cwd=cwd, env=env, stdout=sys.stderr, stderr=subprocess.PIPE, text=True, timeout=timeout)
     except FileNotFoundError as exc:
-        _fail(cl, run_id, f"cannot start {command[0]}: {exc}")
-        raise CannotRun(Problem("command-failed", f"cannot start the command {command[0]!r}: {exc.strerror}", "/code/command_template")) from None
+        return f"cannot start {command[0]}: {exc}", f"cannot start the command {command[0]!r}: {exc.strerror}"
     except subprocess.TimeoutExpired:
-        _fail(cl, run_id, "timed out")
-        raise CannotRun(Problem("command-failed", f"the command did not finish within {timeout} s", "/code/command_template")) from None
+        return "timed out", f"the command did not finish within {timeout} s"
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-4000:])
-        _fail(cl, run_id, f"exit code {proc.returncode}")
-        raise CannotRun(Problem("command-failed", f"the command failed with exit code {proc.returncode} after {time.monotonic() - started:.0f} s: {_last_line(proc.stderr)} (run {run_id} marked FAILED)", "/code/command_template"))
-
-
-def _fail(client: Any, run_id: str, why: str, status: str = "FAILED") -> None:
-    try:
-        client.set_tag(run_id, TAG_REPRODUCE_ERROR, why)
-        client.set_terminated(run_id, status)
-    except Exception:  # noqa: BLE001 - best effort; the error itself is reported
-        pass
+        return f"exit code {proc.returncode}", f"the command failed with exit code {proc.returncode} after {time.monotonic() - started:.0f} s: {_last_line(proc.stderr)}"
+    return None
 
 
 def render_text(r: Reproduction) -> str:
@@ -345,7 +531,8 @@ def render_text(r: Reproduction) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     failed = [v.metric for v in r.metrics if v.verdict != "pass"]
-    lines.append(f"reproduced run {r.run_id}: " + ("every metric within tolerance" if not failed else f"{len(failed)} of {len(r.metrics)} metrics not reproduced: {one_line(', '.join(failed))}"))
+    where = f" (experiment {one_line(r.experiment)!r})" if r.experiment else ""
+    lines.append(f"reproduced run {r.run_id}{where}: " + ("every metric within tolerance" if not failed else f"{len(failed)} of {len(r.metrics)} metrics not reproduced: {one_line(', '.join(failed))}"))
     return "\n".join(lines) + "\n"
 
 

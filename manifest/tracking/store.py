@@ -5,6 +5,7 @@ per failure, and which kind of store is behind a client (REST server, SQL databa
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import threading
 import time
@@ -84,9 +85,17 @@ def preflight(uri: str) -> None:
             raise TrackingError(Problem("tracking-unreachable", f"no MLflow store at {shown}"))
 
 
+def quiet_mlflow() -> None:
+    """MLflow's and Alembic's INFO lines ("Creating initial MLflow database tables...", each
+    migration) are for MLflow's own console, not ours: only their warnings reach the user."""
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def client(uri: str | None = None, *, check: bool = True) -> Any:
     """An ``MlflowClient`` for the resolved URI, after a reachability check."""
     _bound_retries()
+    quiet_mlflow()
     resolved = resolve_tracking_uri(uri)
     check_scheme(resolved)
     if check:

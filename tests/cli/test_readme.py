@@ -61,6 +61,7 @@ def test_every_sh_block_runs(tutorial):
     assert (tutorial.iris.workdir / "requirements-run.txt").exists()
     assert "every metric within tolerance" in proc.stdout
     assert "aliases: [champion]" in proc.stdout
+    assert "rolled back: champion -> 1" in proc.stdout and "copy: champion -> 1" in proc.stdout
     assert "(n=4)" in proc.stdout  # the 10-tree runs differ only in random_state: replicates, grouped
 
 
@@ -91,12 +92,20 @@ def test_bundle_contents(tutorial):
     assert v.returncode == 0 and "1 bundle checked: checksums and index intact" in v.stdout, v.stdout
 
 
-def test_imported_bundle_keeps_runs_and_registers_models(tutorial):
+def test_the_registry_copy_has_the_same_versions_and_aliases(tutorial):
+    """The tutorial's copy: five versions under the same numbers, each behind a run of the same
+    name, champion rolled back to 1 on the copy as on the original, challenger on 2."""
     import mlflow
 
-    client = mlflow.MlflowClient(f"sqlite:///{tutorial.iris.workdir}/copy.db")
-    versions = client.search_model_versions("name='iris-classifier-copy'")
-    assert len(versions) == 5 and len({v.run_id for v in versions}) == 5
+    def registry(uri: str) -> tuple[dict[int, str], dict[str, int]]:
+        client = mlflow.MlflowClient(uri, registry_uri=uri)
+        versions = {int(v.version): client.get_run(v.run_id).info.run_name for v in client.search_model_versions("name='iris-classifier'")}
+        return versions, {a: int(v) for a, v in client.get_registered_model("iris-classifier").aliases.items()}
+
+    source, copy = registry(tutorial.iris.uri), registry(f"sqlite:///{tutorial.iris.workdir}/copy.db")
+    assert sorted(copy[0]) == [1, 2, 3, 4, 5]
+    assert copy == source
+    assert copy[1] == {"champion": 1, "challenger": 2}
 
 
 def test_altered_or_missing_file_is_named(tutorial, tmp_path):

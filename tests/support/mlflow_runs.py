@@ -123,3 +123,32 @@ def run_script(repo: Path, env: dict[str, str], *args: str) -> str:
     proc = subprocess.run([sys.executable, "train.py", *args], cwd=repo, capture_output=True, text=True, env=full, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout.strip().splitlines()[-1]
+
+
+def registry_story(experiment: str, name: str = "iris-classifier") -> dict[str, Any]:
+    """A team's registry as it grows: four trainings registered as versions 1-4, version 2
+    deleted (a bad model), ``champion`` on 3 and ``challenger`` on 4, tags and descriptions on
+    the model and its versions. Returns version -> run id of the three that remain."""
+    import mlflow
+    from sklearn.datasets import load_iris
+    from sklearn.tree import DecisionTreeClassifier
+
+    mlflow.set_experiment(experiment)
+    X, y = load_iris(return_X_y=True)
+    client = mlflow.MlflowClient()
+    client.create_registered_model(name, tags={"team": "vision"}, description="Iris species from four measurements.")
+    runs: dict[str, str] = {}
+    for version, depth in zip("1234", (1, 2, 3, 4)):
+        with mlflow.start_run(run_name=f"depth-{depth}") as run:
+            mlflow.log_param("max_depth", depth)
+            clf = DecisionTreeClassifier(max_depth=depth, random_state=0).fit(X, y)
+            mlflow.log_metric("accuracy", float(clf.score(X, y)))
+            mlflow.sklearn.log_model(clf, name="model", serialization_format="cloudpickle", registered_model_name=name, pip_requirements=["scikit-learn"])
+        runs[version] = run.info.run_id
+        client.update_model_version(name, version, description=f"depth {depth}")
+        client.set_model_version_tag(name, version, "validated", "yes" if depth != 2 else "no")
+    client.delete_model_version(name, "2")
+    client.set_registered_model_alias(name, "champion", "3")
+    client.set_registered_model_alias(name, "challenger", "4")
+    del runs["2"]
+    return runs

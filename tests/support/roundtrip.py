@@ -3,8 +3,9 @@
 Identity and provenance differ by design: the manifest ``id`` and ``provenance`` (a new run, a
 new export). MLflow does not let an import choose ids or creation times, so the ids, URIs and
 ``created_at`` of logged models differ, and so does the ``MLmodel`` file, which names those ids
-(hence its digest and the model's directory digest and size). Registry versions are not
-recreated unless asked (``--register-model``). A child's parent run id is the new parent's id;
+(hence its digest and the model's directory digest and size). A round trip into the same store
+leaves the registry alone (``--no-registry``: its versions belong to the original); copies of
+the registry are checked in ``test_registry.py``. A child's parent run id is the new parent's id;
 callers check the tree separately.
 """
 

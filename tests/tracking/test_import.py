@@ -47,7 +47,8 @@ def do_import(uri: str, *args: str, env: dict[str, str] | None = None) -> str:
 
 def roundtrip(uri: str, run_id: str, tmp: Path, target: str | None = None, env: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, Any], str]:
     first = export(uri, run_id, tmp / "a" / "m.yaml", env=env)
-    new = do_import(target or uri, str(tmp / "a" / "m.yaml"), "--experiment", f"imported-{uuid.uuid4().hex[:6]}", env=env)
+    same_store = () if target else ("--no-registry",)  # the registry versions belong to the original
+    new = do_import(target or uri, str(tmp / "a" / "m.yaml"), "--experiment", f"imported-{uuid.uuid4().hex[:6]}", *same_store, env=env)
     second = export(target or uri, new, tmp / "b" / "m.yaml", env=env)
     return first, second, new
 
@@ -188,29 +189,50 @@ def test_reimport_refuses_unless_allowed(sqlite_uri, tmp_path):
     assert second != first
 
 
-def test_a_re_exported_run_is_the_same_run(sqlite_uri, tmp_path):
+@pytest.fixture(params=["sqlite", "server"])
+def target_store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict[str, str]]:
+    """Where a copy goes: a fresh SQLite store, or the session's real `mlflow server` (which other
+    tests share, so counts there are taken before and after)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'target.db'}", {}
+    server = request.getfixturevalue("mlflow_server")
+    return server.uri, server.env()
+
+
+def _all_runs(uri: str, env: dict[str, str]) -> int:
+    import mlflow
+    from mlflow.entities import ViewType
+
+    with tracking(uri):
+        client = mlflow.MlflowClient(uri)
+        return sum(len(client.search_runs([e.experiment_id], run_view_type=ViewType.ALL, max_results=50000)) for e in client.search_experiments(view_type=ViewType.ALL))
+
+
+def test_a_re_exported_run_is_the_same_run(sqlite_uri, tmp_path, target_store):
     """Two exports of one run differ (provenance.created_at), so their manifest digests differ; the
     run's identity (source system and run id) is what makes it a duplicate."""
     import mlflow
 
+    target, env = target_store
     m = _simple_manifest(tmp_path, sqlite_uri)
     run_id = load_path(m).data["provenance"]["source"]["run_id"]
     again = tmp_path / "again" / "m.yaml"
     again.parent.mkdir()
     export(sqlite_uri, run_id, again)
     assert load_path(again).data["provenance"]["created_at"] != load_path(m).data["provenance"]["created_at"]
-    target = f"sqlite:///{tmp_path / 'target.db'}"
-    first = do_import(target, str(m), "--experiment", "one")
-    r = run_cli("import", "--tracking-uri", target, str(again), "--experiment", "two")
-    assert r.returncode == 5 and f"as run {first} of experiment 'one'" in r.stderr and str(again) in r.stderr, r.stderr
-    mlflow.MlflowClient(target).delete_run(first)  # a deleted run never counts
-    assert do_import(target, str(again), "--experiment", "two")
+    one, two = f"one-{uuid.uuid4().hex[:6]}", f"two-{uuid.uuid4().hex[:6]}"
+    first = do_import(target, str(m), "--experiment", one, env=env)
+    r = run_cli("import", "--tracking-uri", target, str(again), "--experiment", two, env=env)
+    assert r.returncode == 5 and f"as run {first} of experiment '{one}'" in r.stderr and str(again) in r.stderr, r.stderr
+    with tracking(target):
+        mlflow.MlflowClient(target).delete_run(first)  # a deleted run never counts
+    assert do_import(target, str(again), "--experiment", two, env=env)
 
 
-def test_a_half_imported_directory_is_refused_up_front_then_resumed_with_skip_existing(sqlite_uri, tmp_path):
+def test_a_half_imported_directory_is_refused_up_front_then_resumed_with_skip_existing(sqlite_uri, tmp_path, target_store):
     import mlflow
-    from mlflow.entities import ViewType
 
+    target, env = target_store
     with tracking(sqlite_uri):
         mlflow.set_experiment("abc")
         for name in ("a", "b", "c"):
@@ -220,23 +242,22 @@ def test_a_half_imported_directory_is_refused_up_front_then_resumed_with_skip_ex
     r = run_cli("export", "--tracking-uri", sqlite_uri, "--experiment", "abc", "-o", str(d))
     assert r.returncode == 0, r.stderr
     files = {load_path(p).data["name"]: p for p in d.glob("*.yaml")}
-    target = f"sqlite:///{tmp_path / 'target.db'}"
-    b_run = do_import(target, str(files["b"]))
-    client = mlflow.MlflowClient(target)
-
-    def runs() -> int:
-        return sum(len(client.search_runs([e.experiment_id], run_view_type=ViewType.ALL)) for e in client.search_experiments(view_type=ViewType.ALL))
-
-    r = run_cli("import", "--tracking-uri", target, str(d))
+    experiment = f"abc-{uuid.uuid4().hex[:6]}"
+    b_run = do_import(target, str(files["b"]), "--experiment", experiment, env=env)
+    before = _all_runs(target, env)
+    r = run_cli("import", "--tracking-uri", target, str(d), "--experiment", experiment, env=env)
     assert r.returncode == 5 and r.stdout == "", r.stderr
     assert f"{files['b']}: this run was already imported, as run {b_run}" in r.stderr and "--skip-existing" in r.stderr
-    assert runs() == 1  # refused before anything was written
-    r = run_cli("import", "--tracking-uri", target, str(d), "--skip-existing")
+    assert _all_runs(target, env) == before  # refused before anything was written
+    r = run_cli("import", "--tracking-uri", target, str(d), "--experiment", experiment, "--skip-existing", env=env)
     assert r.returncode == 0, r.stderr
     new = r.stdout.split()
     assert len(new) == 2 and b_run not in new and f"skipped {files['b']}" in r.stderr
-    assert {client.get_run(i).info.run_name for i in new} == {"a", "c"} and runs() == 3
-    r = run_cli("import", "--tracking-uri", target, str(d), "--skip-existing")
+    with tracking(target):
+        client = mlflow.MlflowClient(target)
+        assert {client.get_run(i).info.run_name for i in new} == {"a", "c"}
+    assert _all_runs(target, env) == before + 2
+    r = run_cli("import", "--tracking-uri", target, str(d), "--experiment", experiment, "--skip-existing", env=env)
     assert r.returncode == 0 and r.stdout == "", r.stderr  # nothing left to do
 
 
@@ -721,14 +742,14 @@ def test_a_server_that_stalls_part_way_gets_fewer_requests_and_the_import_comple
         server.stop()
 
 
-def test_mlflows_own_view_run_lines_are_masked_when_the_uri_holds_a_password(sqlite_uri, auth_server, tmp_path):
-    """MLflow prints "View run NAME at: URL" with the tracking URI as given; with credentials in the
-    URI, every printed line must show them masked."""
+def test_mlflows_own_view_run_lines_never_reach_the_terminal(sqlite_uri, auth_server, tmp_path):
+    """MLflow prints "🏃 View run NAME at: URL" (with the tracking URI as given, password included)
+    when a run on a server ends; the import never shows it, and no line shows the password."""
     m = _simple_manifest(tmp_path, sqlite_uri)
     host = auth_server.uri.split("://", 1)[1]
     uri = f"http://{auth_server.username}:{auth_server.password}@{host}"
     r = run_cli("import", "--tracking-uri", uri, str(m), "--experiment", "masked")
     assert r.returncode == 0, r.stderr
-    assert "View run" in r.stderr  # MLflow's own line was printed, and went through the mask
+    assert "View run" not in r.stderr and "INFO" not in r.stderr, r.stderr
     assert auth_server.password not in r.stdout + r.stderr
-    assert f"at: http://***@{host}/" in r.stderr, r.stderr
+    assert f"imported {m} -> run " in r.stderr

@@ -7,13 +7,14 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import mlflow
 import pytest
 from support.iris_env import Iris, make_iris
 from support.mlflow_runs import git
 
+from manifest.bundle.tables import is_reproduction, results_table
+from manifest.document.canonical import manifest_digest
 from manifest.document.reader import load_path
 from manifest.document.writer import dumps_yaml
 
@@ -64,17 +65,46 @@ def test_verify_fails_naming_an_altered_data_file(iris, tmp_path):
 
 
 def test_reproduce_passes(iris, tmp_path):
+    """The re-run is its own run: in '<source experiment> (reproductions)' of the target store,
+    tagged as a reproduction of the source run; the source's experiment keeps its run count."""
     env, out = iris
-    r = env.manifest("reproduce", str(out), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--format", "json")
+    source = load_path(out).data
+    client = mlflow.MlflowClient(env.uri)
+    source_exp = client.get_experiment_by_name(source["provenance"]["source"]["experiment_name"])
+    before = len(client.search_runs([source_exp.experiment_id]))
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    r = _reproduce(env, str(out), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--format", "json", extra={"TMPDIR": str(tmp)})
     assert r.returncode == 0, r.stderr[-3000:]
     report = json.loads(r.stdout)
     assert report["ok"] is True
     assert {m["metric"]: m["verdict"] for m in report["metrics"]} == {"accuracy": "pass", "accuracy_by_trees": "pass", "f1_macro": "pass"}
-    import mlflow
+    new = client.get_run(report["run_id"])
+    assert report["experiment"] == "iris-random-forest (reproductions)"
+    assert client.get_experiment(new.info.experiment_id).name == "iris-random-forest (reproductions)"
+    assert new.info.status == "FINISHED"
+    tags = new.data.tags
+    assert tags["manifest.derived_from.relation"] == "reproduced"
+    assert tags["manifest.derived_from.id"] == tags["manifest.reproduces"] == source["id"]
+    assert tags["manifest.source.run_id"] == source["provenance"]["source"]["run_id"]
+    assert tags["manifest.source.experiment"] == "iris-random-forest"
+    assert new.outputs.model_outputs, "the re-run's model is copied too"
+    assert set(new.data.metrics) >= set(source["metrics"])
+    assert len(client.search_runs([source_exp.experiment_id])) == before  # the source experiment's n is unchanged
+    # the private store (its artifacts too) and every temporary file are gone
+    assert list(tmp.iterdir()) == [] and not list((tmp_path / "work").rglob("mlruns"))
+    assert "private store" in r.stderr and "copied the re-run" in r.stderr
 
-    new = mlflow.MlflowClient(env.uri).get_run(report["run_id"])
-    assert new.data.tags["manifest.derived_from.relation"] == "reproduced"
-    assert new.data.tags["manifest.derived_from.id"] == load_path(out).data["id"]
+    # exported, it is still a reproduction, which bundle tables never count as a replicate
+    again = tmp_path / "again.yaml"
+    r = env.manifest("export", report["run_id"], "-o", str(again))
+    assert r.returncode == 0, r.stderr
+    data = load_path(again).data
+    assert data["provenance"]["derived_from"]["relation"] == "reproduced" and data["provenance"]["derived_from"]["id"] == source["id"]
+    assert data["provenance"]["derived_from"]["digest"]["sha256"] == manifest_digest(source)["sha256"]
+    assert is_reproduction(data) and not is_reproduction(source)
+    table = results_table([source, data], ["accuracy"])
+    assert [row["n"] for row in table["rows"]] == [1] and table["rows"][0]["run"] == source["name"]
 
 
 def test_reproduce_fails_naming_the_metric_that_moved(iris, tmp_path):
@@ -160,9 +190,9 @@ def _probe(iris, tmp_path: Path) -> Path:
     return _with_command(iris, tmp_path, "import os, mlflow; mlflow.log_metric('secret_seen', float('MANIFEST_TEST_SECRET' in os.environ))", "secret_seen")
 
 
-def _reproduce(env: Iris, *args: str, secret: bool = True) -> subprocess.CompletedProcess[str]:
+def _reproduce(env: Iris, *args: str, secret: bool = True, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``manifest reproduce`` with no terminal on standard input, as in CI."""
-    child = dict(env.env(), **({"MANIFEST_TEST_SECRET": "hunter2"} if secret else {}))
+    child = dict(env.env(), **({"MANIFEST_TEST_SECRET": "hunter2"} if secret else {}), **(extra or {}))
     return subprocess.run([str(Path(sys.executable).parent / "manifest"), "reproduce", *args], cwd=env.home, env=child, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
 
 
@@ -229,40 +259,109 @@ def _run_count(env: Iris) -> int:
     return len(client.search_runs([e.experiment_id for e in client.search_experiments()], max_results=1000))
 
 
-def test_a_reproduction_can_go_to_another_experiment(iris, tmp_path):
+def test_a_reproduction_can_go_to_any_experiment_though_the_script_sets_its_own(iris, tmp_path):
+    """train.py calls mlflow.set_experiment('iris-random-forest'): it logs into the private store's
+    experiment of that name, and the re-run is copied into the experiment asked for."""
     env, out = iris
-    probe = _probe(iris, tmp_path)
+    assert "mlflow.set_experiment(args.experiment)" in (env.workdir / "train.py").read_text()
     source = load_path(out).data["provenance"]["source"]["experiment_name"]
     client = mlflow.MlflowClient(env.uri)
     before = len(client.search_runs([client.get_experiment_by_name(source).experiment_id]))
-    r = _reproduce(env, str(probe), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--format", "json", "--experiment", "checks")
+    r = _reproduce(env, str(out), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--format", "json", "--experiment", "checks")
     assert r.returncode == 0, r.stderr[-2000:]
-    run = client.get_run(json.loads(r.stdout)["run_id"])
-    assert client.get_experiment(run.info.experiment_id).name == "checks"
+    report = json.loads(r.stdout)
+    run = client.get_run(report["run_id"])
+    assert client.get_experiment(run.info.experiment_id).name == report["experiment"] == "checks"
     assert run.data.tags["manifest.derived_from.relation"] == "reproduced"
+    assert all(m["verdict"] == "pass" for m in report["metrics"])
     assert len(client.search_runs([client.get_experiment_by_name(source).experiment_id])) == before  # the source experiment's n is unchanged
 
 
-def test_an_interrupted_reproduction_is_marked_killed(iris, tmp_path):
+def test_a_failed_command_is_copied_as_failed_and_leaves_no_temporary_files(iris, tmp_path):
+    env, _ = iris
+    failing = _with_command(iris, tmp_path, "import mlflow, sys; mlflow.log_metric('partial', 0.5); sys.exit(3)", "partial", "failing")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    r = _reproduce(env, str(failing), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--experiment", "failures", extra={"TMPDIR": str(tmp)})
+    assert r.returncode == 7, r.stderr[-2000:]
+    message = r.stderr.strip().splitlines()[-1]
+    assert "failed with exit code 3" in message and "of experiment 'failures' marked FAILED" in message, message
+    client = mlflow.MlflowClient(env.uri)
+    [run] = client.search_runs([client.get_experiment_by_name("failures").experiment_id])
+    assert run.info.run_id in message
+    assert run.info.status == "FAILED" and run.data.tags["manifest.reproduce.error"] == "exit code 3"
+    assert run.data.tags["manifest.derived_from.relation"] == "reproduced" and run.data.metrics == {"partial": 0.5}
+    assert list(tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_an_interrupted_reproduction_is_copied_as_killed(iris, tmp_path, sig):
+    """SIGTERM to ``manifest reproduce``, or Ctrl-C (SIGINT to the whole process group, as a
+    terminal sends it): the command is stopped and the re-run reaches the target store KILLED,
+    with what it logged before; the private store is gone."""
+    import os
     import signal
     import time
 
     env, _ = iris
-    slow = _with_command(iris, tmp_path, "import time; time.sleep(120)", "never", "slow")
-    child = dict(env.env())
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "manifest"), "reproduce", str(slow), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--experiment", "interrupted"],
-                            cwd=env.home, env=child, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    code = "import mlflow, time; mlflow.log_metric('before', 1.0); print('sleeping now', flush=True); time.sleep(120)"
+    slow = _with_command(iris, tmp_path, code, "never", "slow")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    experiment = f"interrupted {sig}"
+    child = dict(env.env(), TMPDIR=str(tmp))
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "manifest"), "reproduce", str(slow), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--experiment", experiment],
+                            cwd=env.home, env=child, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    seen: list[str] = []
+    deadline = time.monotonic() + 180
+    assert proc.stderr is not None
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        if line.strip() == "sleeping now":  # the command's own output (its argv names it too)
+            break
+    assert seen and seen[-1].strip() == "sleeping now", "".join(seen) + proc.communicate(timeout=60)[1]
+    time.sleep(0.5)
+    if sig == "SIGINT":
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C at a terminal: the command gets it too
+    else:
+        proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=180)
+    err = "".join(seen) + err
+    assert proc.returncode == (143 if sig == "SIGTERM" else 130) and "Traceback" not in err, err
     client = mlflow.MlflowClient(env.uri)
-    deadline = time.monotonic() + 120
-    runs: list[Any] = []
-    while time.monotonic() < deadline and not runs:
-        exp = client.get_experiment_by_name("interrupted")
-        runs = client.search_runs([exp.experiment_id]) if exp else []
-        time.sleep(0.3)
-    assert runs, proc.communicate(timeout=60)
-    time.sleep(1)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 143 and "Traceback" not in err, err
-    run = client.get_run(runs[0].info.run_id)
+    exp = client.get_experiment_by_name(experiment)
+    assert exp is not None, err
+    [run] = client.search_runs([exp.experiment_id])
     assert run.info.status == "KILLED" and run.data.tags["manifest.reproduce.error"] == "interrupted"
+    assert run.data.tags["manifest.derived_from.relation"] == "reproduced" and run.data.metrics == {"before": 1.0}
+    assert f"run {run.info.run_id} of experiment '{experiment}' marked KILLED" in err
+    assert list(tmp.iterdir()) == []
+
+
+def test_artifacts_and_models_are_copied_the_registry_is_left_alone(iris, tmp_path):
+    """A source in ``Default``: the private store's Default experiment keeps its files in the
+    private directory too. The re-run's artifacts and model reach the target; the model the
+    script registered does not (registrations stay in the private store)."""
+    env, _ = iris
+    code = ("import mlflow; from sklearn.dummy import DummyClassifier; mlflow.log_text('hello', 'notes/a.txt'); "
+            "mlflow.sklearn.log_model(DummyClassifier().fit([[0], [1]], [0, 1]), name='model', registered_model_name='reproduce-probe', serialization_format='cloudpickle'); "
+            "mlflow.log_metric('m', 0.0)")
+    data = load_path(_with_command(iris, tmp_path, code, "m", "artifact")).data
+    data["provenance"]["source"]["experiment_name"] = "Default"
+    copy = tmp_path / "default.yaml"
+    copy.write_text(dumps_yaml(data))
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    r = _reproduce(env, str(copy), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--format", "json", extra={"TMPDIR": str(tmp)})
+    assert r.returncode == 0, r.stderr[-2000:]
+    report = json.loads(r.stdout)
+    assert report["experiment"] == "Default (reproductions)"
+    client = mlflow.MlflowClient(env.uri)
+    assert [a.path for a in client.list_artifacts(report["run_id"], "notes")] == ["notes/a.txt"]
+    [model] = client.get_run(report["run_id"]).outputs.model_outputs
+    assert client.get_logged_model(model.model_id).name == "model"
+    assert client.search_registered_models("name='reproduce-probe'") == []
+    assert list(tmp.iterdir()) == [] and not list((tmp_path / "work").rglob("mlruns"))

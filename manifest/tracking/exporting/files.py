@@ -3,6 +3,7 @@ output, a file, or a directory, each file written atomically and checked valid f
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -11,7 +12,9 @@ from ...core.names import safe_name
 from ...core.problems import BadRequest, InvalidManifest, Problem, Refused
 from ...document.writer import dumps, write_all
 from ...spec.validation import validate_data
+from .index import write_index
 from .options import Exported, ExportOptions
+from .registry import ModelSelection
 from .run import export_run, get_run
 
 
@@ -40,10 +43,14 @@ def export_to_files(
     log: Callable[[str], None] = lambda s: None,
     stdout: Any = None,
     force: bool = False,
+    selection: dict[str, Any] | None = None,
+    model: ModelSelection | None = None,
 ) -> list[str]:
     """Export runs to ``output`` (``-``, a file, or a directory when ``many``); returns what was
     written. A manifest file that exists is replaced only with ``force``: checked for every run
-    before the first is written, so a refused export writes nothing."""
+    before the first is written, so a refused export writes nothing. A directory gets (or
+    extends) its index (:mod:`.index`) last, naming what was exported and the registry state:
+    ``selection`` is what was asked for, ``model`` the ``--model`` versions."""
     _check_output(output, many, options)
     runs = [get_run(client, run_id, tracking_uri) for run_id in run_ids]
     targets = [_target(run, output, many, fmt) for run in runs]
@@ -52,28 +59,50 @@ def export_to_files(
         more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
         raise Refused(Problem("output-exists", f"{existing[0]} exists{more}; pass --force to replace it"))
     written: list[str] = []
-    for run, (target, ext) in zip(runs, targets):
-        run_id = run.info.run_id
-        exported = export_run(client, run_id, tracking_uri=tracking_uri, options=options, stem=None if target is None else target.stem, run=run)
-        try:
-            problems = [p for p in validate_data(exported.manifest) if p.severity == "error"]
-            if problems:
-                raise InvalidManifest([p.in_file(str(target or "-")) for p in problems])
-            for w in exported.warnings:
-                log(f"warning: run {run_id}: {w}")
-            if target is None:
-                out = stdout or sys.stdout
-                out.write(dumps(exported.manifest, ext))
-                out.flush()
-                written.append("-")
-            else:
-                write_exported(exported, target, ext)
-                written.append(str(target))
-                n_metrics = len(exported.manifest.get("metrics", {}))
-                log(f"exported run {run_id} -> {target} ({n_metrics} metrics, {len(exported.files)} files alongside)")
-        finally:
-            exported.cleanup()
+    indexed: list[tuple[Path, dict[str, Any]]] = []
+
+    def index() -> None:
+        if many and indexed:
+            write_index(client, indexed, Path(output), tracking_uri=tracking_uri, selection=selection or {"run_ids": run_ids}, model=model)
+
+    options.progress.start(len(runs), "runs")
+    try:
+        for run, (target, ext) in zip(runs, targets):
+            where = _write_one(client, run, target, ext, tracking_uri=tracking_uri, options=options, log=log, stdout=stdout, indexed=indexed)
+            written.append(where)
+            options.progress.advance(run.info.run_name or run.info.run_id)
+    except BaseException:
+        options.progress.finish()
+        with contextlib.suppress(Exception):  # the runs written so far stay listed; the first error is the one to show
+            index()
+        raise
+    options.progress.finish()
+    index()
     return written
+
+
+def _write_one(client: Any, run: Any, target: Path | None, ext: str, *, tracking_uri: str, options: ExportOptions, log: Callable[[str], None], stdout: Any, indexed: list[tuple[Path, dict[str, Any]]]) -> str:
+    """Export one run and write it (checked valid first); returns where it went."""
+    run_id = run.info.run_id
+    exported = export_run(client, run_id, tracking_uri=tracking_uri, options=options, stem=None if target is None else target.stem, run=run)
+    try:
+        problems = [p for p in validate_data(exported.manifest) if p.severity == "error"]
+        if problems:
+            raise InvalidManifest([p.in_file(str(target or "-")) for p in problems])
+        for w in exported.warnings:
+            log(f"warning: run {run_id}: {w}")
+        if target is None:
+            out = stdout or sys.stdout
+            out.write(dumps(exported.manifest, ext))
+            out.flush()
+            return "-"
+        write_exported(exported, target, ext)
+        indexed.append((target, exported.manifest))
+        n_metrics = len(exported.manifest.get("metrics", {}))
+        log(f"exported run {run_id} -> {target} ({n_metrics} metrics, {len(exported.files)} files alongside)")
+        return str(target)
+    finally:
+        exported.cleanup()
 
 
 #: File names that say "one manifest", never a directory of them.

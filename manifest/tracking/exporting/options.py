@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
+
+from ...core.progress import SILENT, Progress
 
 #: Histories longer than this many points go to a sidecar file (``--history auto``).
 INLINE_MAX_POINTS = 10_000
@@ -23,7 +25,8 @@ class ExportOptions:
     with_artifacts: bool = False
     #: History requests in flight at once (see :func:`manifest.tracking.histories.fetch_histories`).
     workers: int = 4
-    progress: Callable[[str, int], None] | None = None
+    #: Where the export reports runs done and histories fetched (nothing by default).
+    progress: Progress = SILENT
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
+import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -95,8 +96,14 @@ class _Build:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def _histories(self, keys: list[str]) -> dict[str, Any]:
-        progress = self.opts.progress
-        tick = (lambda n: progress("metrics", n)) if progress else None
+        done = [0]
+        lock = threading.Lock()
+
+        def tick(n: int) -> None:  # called from the fetching threads
+            with lock:
+                done[0] += n
+                self.opts.progress.detail(f"{self.run.info.run_name or self.run.info.run_id[:8]}: {done[0]}/{len(keys)} metric histories")
+
         return fetch_histories(self.client, self.run.info.run_id, keys, workers=self.opts.workers, progress=tick, log=self.out.warnings.append)
 
     def _manifest(self, keys: list[str], future: Future[dict[str, Any]] | None) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ...core.progress import SILENT, Progress
+
 #: Most params, tags and metric points MLflow takes in one ``log_batch``.
 MAX_PARAMS, MAX_TAGS, MAX_METRICS = 100, 100, 1000
 
@@ -23,8 +25,18 @@ class ImportOptions:
     log: Callable[[str], None] = lambda s: None
     #: Skip a manifest whose run the target store already holds (resume an interrupted import).
     skip_existing: bool = False
+    #: Recreate the registered models the manifests (or the export index) record.
+    registry: bool = True
+    #: Add to a registered model that already has versions (appended in source order, aliases moved).
+    registry_merge: bool = False
     #: Called with (manifest file, new run id) as soon as each run is imported.
     imported: Callable[[str, str], None] = lambda f, r: None
+    #: Called with (manifest file, run id in the store) for each run skipped (``skip_existing``).
+    skipped: Callable[[str, str], None] = lambda f, r: None
+    #: Called with (registered model, source version, new version) for each version made.
+    registered: Callable[[str, int, str], None] = lambda m, s, n: None
+    #: Where the import reports runs done (nothing by default).
+    progress: Progress = SILENT
 
 
 def chunks(items: list[Any], n: int) -> list[list[Any]]:

@@ -184,9 +184,10 @@ def check_target(prep: Prepared, options: ImportOptions) -> None:
     check_store_limits(prep.data, tags, experiment_name(prep, options), prep.doc.name)
 
 
-def import_prepared(client: Any, prep: Prepared, *, tracking_uri: str, options: ImportOptions, parent_map: dict[str, str] | None = None, planned: bool = False) -> str:
+def import_prepared(client: Any, prep: Prepared, *, tracking_uri: str, options: ImportOptions, parent_map: dict[str, str] | None = None, planned: bool = False, models_out: dict[int, str] | None = None) -> str:
     """Create the run in MLflow; returns the new run id. ``planned``: the batch planner has already
-    looked the run's identity up (:func:`.batch.plan`)."""
+    looked the run's identity up (:func:`.batch.plan`); ``models_out`` receives the new logged
+    models' ids by the manifest's model index."""
     data = prep.data
     exp_name = experiment_name(prep, options)
     check_target(prep, options)
@@ -209,12 +210,14 @@ def import_prepared(client: Any, prep: Prepared, *, tracking_uri: str, options: 
     run_id = created.info.run_id
     try:
         with mlflow_errors(tracking_uri, f"(importing into run {run_id})"):
-            _fill(client, run_id, exp_id, prep, tags, options)
+            made = _fill(client, run_id, exp_id, prep, tags, options)
             status = run["status"]
             if status in ("FINISHED", "FAILED", "KILLED"):
                 end = ts_to_ms(run["end_time"]) if run.get("end_time") else None
                 client.set_terminated(run_id, status, end_time=end)
             client.set_tag(run_id, TAG_IMPORT_COMPLETE, "true")  # last: only a whole import counts as one
+            if models_out is not None:
+                models_out.update(made)
     except BaseException as exc:
         reason = exc.problems[0].message if isinstance(exc, ManifestError) else f"{type(exc).__name__}: {exc}"
         note = _abandon(client, run_id, reason)
@@ -262,7 +265,7 @@ def _clean_up(client: Any, run_id: str, reason: str) -> str:
         return f"the partial run {run_id} could not be cleaned up (the store is unreachable); delete it when it is back"
 
 
-def _fill(client: Any, run_id: str, exp_id: str, prep: Prepared, tags: dict[str, str], options: ImportOptions) -> None:
+def _fill(client: Any, run_id: str, exp_id: str, prep: Prepared, tags: dict[str, str], options: ImportOptions) -> dict[int, str]:
     data = prep.data
     params = [Param(k, param_text(v)) for k, v in (data.get("params") or {}).items()]
     rest_tags = [RunTag(k, v) for k, v in list(tags.items())[MAX_TAGS:]]
@@ -277,6 +280,7 @@ def _fill(client: Any, run_id: str, exp_id: str, prep: Prepared, tags: dict[str,
     log_metrics(client, run_id, prep, options, model_ids)
     finish_models(client, run_id, prep, options, model_ids)
     _log_artifacts(client, run_id, prep)
+    return model_ids
 
 
 def _code_file_entry(f: dict[str, Any], staged: Path | None) -> dict[str, Any]:

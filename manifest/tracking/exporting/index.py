@@ -1,0 +1,116 @@
+"""Writing the index of an export directory (spec/export-1.0.md): the experiments, which manifest
+holds which run (with its SHA-256), and the registered models with every version in order.
+
+An index lists every run exported into its directory: a later export into the same directory
+adds to it (a run exported again replaces its entry), so the directory and its index agree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mlflow
+
+from ...__about__ import __version__
+from ...core.problems import ManifestError
+from ...core.times import now_timestamp
+from ...core.uris import strip_credentials
+from ...document.writer import atomic_write, dumps_json
+from ...spec.export_index import INDEX_NAME, check_new_index, file_sha256, new_index, read_index
+from .registry import ModelSelection, all_versions, registered_model_entry, version_entry
+
+
+def _registered_versions(written: list[tuple[Path, dict[str, Any]]], out_dir: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """name -> version -> index entry, from the ``registered`` records of the exported models."""
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for path, data in written:
+        run_id = (data["provenance"].get("source") or {}).get("run_id")
+        for m in data.get("models") or []:
+            for r in m.get("registered") or []:
+                if not (r["version"].isascii() and r["version"].isdigit()):
+                    continue
+                entry: dict[str, Any] = {"version": str(int(r["version"])), "run_id": run_id, "model_id": m["id"], "file": path.relative_to(out_dir).as_posix()}
+                entry.update({k: r[k] for k in ("description", "tags", "stage") if k in r and r[k] != "None"})
+                found.setdefault(r["name"], {})[entry["version"]] = {k: v for k, v in entry.items() if v is not None}
+    return found
+
+
+def _registered_models(client: Any, written: list[tuple[Path, dict[str, Any]]], out_dir: Path, model: ModelSelection | None) -> list[dict[str, Any]]:
+    by_name = _registered_versions(written, out_dir)
+    if model is not None:  # versions chosen but not exported (run deleted, or not a logged model)
+        listed = by_name.setdefault(model.name, {})
+        for mv in model.versions:
+            if str(mv.version) not in listed:
+                why = "its run is deleted or was not found" if mv.run_id else "it has no run"
+                if mv.run_id and not getattr(mv, "model_id", None) and not str(mv.source or "").startswith("models:/"):
+                    why = f"its source {mv.source!r} is not a logged model"
+                listed[str(mv.version)] = version_entry(mv, None, why)
+    out = []
+    for name in sorted(by_name):
+        versions = list(by_name[name].values())
+        every = {str(mv.version) for mv in all_versions(client, name)}
+        complete = (model is not None and model.name == name and model.complete) or every <= set(by_name[name])
+        out.append(registered_model_entry(client, name, versions, complete))
+    return out
+
+
+def _experiments(client: Any, written: list[tuple[Path, dict[str, Any]]]) -> list[dict[str, Any]]:
+    ids = sorted({str(src["experiment_id"]) for _, d in written if (src := d["provenance"].get("source") or {}).get("experiment_id")})
+    out = []
+    for eid in ids:
+        exp = client.get_experiment(eid)
+        entry: dict[str, Any] = {"id": eid, "name": exp.name, "lifecycle_stage": exp.lifecycle_stage}
+        if exp.tags:
+            entry["tags"] = dict(sorted(exp.tags.items()))
+        out.append(entry)
+    return out
+
+
+def _previous(out_dir: Path) -> dict[str, Any] | None:
+    """The directory's index as it was, when it is there and sound (else it is rebuilt)."""
+    if not (out_dir / INDEX_NAME).is_file():
+        return None
+    try:
+        return read_index(out_dir / INDEX_NAME).data  # type: ignore[no-any-return]
+    except ManifestError:
+        return None
+
+
+def _merged(new: list[dict[str, Any]], old: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    mine = {e[key] for e in new}
+    return [e for e in old if e[key] not in mine] + new
+
+
+def write_index(client: Any, written: list[tuple[Path, dict[str, Any]]], out_dir: Path, *, tracking_uri: str, selection: dict[str, Any], model: ModelSelection | None = None) -> Path:
+    """Write (or extend) ``out_dir/export-index.json`` for the manifests just ``written``."""
+    index = new_index(
+        created_at=now_timestamp(), tool={"name": "experiment-manifest", "version": __version__},
+        source={"system": "mlflow", "version": mlflow.__version__, "tracking_uri": strip_credentials(tracking_uri)}, selection=selection,
+    )
+    runs = []
+    for path, data in written:
+        src = data["provenance"].get("source") or {}
+        entry = {"file": path.relative_to(out_dir).as_posix(), "sha256": file_sha256(path), "run_id": src.get("run_id") or data["id"]}
+        if src.get("experiment_id"):
+            entry["experiment_id"] = str(src["experiment_id"])
+        runs.append(entry)
+    experiments, models = _experiments(client, written), _registered_models(client, written, out_dir, model)
+    old = _previous(out_dir)
+    if old is not None:
+        fresh = {r["run_id"] for r in runs}
+        runs = _merged(runs, [r for r in old["runs"] if (out_dir / r["file"]).is_file() and r["run_id"] not in fresh], "file")
+        experiments = _merged(experiments, old.get("experiments") or [], "id")
+        models = _merged(models, [m for m in old.get("registered_models") or [] if _files_listed(m, runs)], "name")
+    index["experiments"] = sorted(experiments, key=lambda e: e["id"])
+    index["runs"] = sorted(runs, key=lambda r: r["file"])
+    if models:
+        index["registered_models"] = sorted(models, key=lambda m: m["name"])
+    check_new_index(index)
+    atomic_write(out_dir / INDEX_NAME, dumps_json(index, order=False))
+    return out_dir / INDEX_NAME
+
+
+def _files_listed(model: dict[str, Any], runs: list[dict[str, Any]]) -> bool:
+    files = {r["file"] for r in runs}
+    return all(v.get("file") in files for v in model["versions"] if "file" in v)
