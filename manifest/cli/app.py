@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import os
 import shutil
 import signal
 import sys
@@ -130,7 +131,7 @@ class TerminalBar(Progress):
 
     def __init__(self, stream: TextIO, *, enabled: bool, width: int | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.stream, self.enabled, self.clock = stream, enabled, clock
-        self.width = width or shutil.get_terminal_size((80, 20)).columns
+        self.width = width or _columns(stream)
         self.total, self.done, self.unit, self.label, self.text = 0, 0, "", "", ""
         self.shown = False
         self._last = -1.0
@@ -186,6 +187,16 @@ class TerminalBar(Progress):
         self.stream.write("\r\x1b[K" + line[: max(10, self.width - 1)])
         self.stream.flush()
         self.shown = True
+
+
+def _columns(stream: TextIO) -> int:
+    """The width of the terminal ``stream`` draws on ($COLUMNS first, as ``shutil`` does)."""
+    if os.environ.get("COLUMNS", "").isdigit():
+        return int(os.environ["COLUMNS"])
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return shutil.get_terminal_size((80, 20)).columns
 
 
 def messages(quiet: bool) -> tuple[TerminalBar, Callable[[str], None]]:

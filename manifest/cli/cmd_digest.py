@@ -29,7 +29,7 @@ class DigestArgs:
 
 
 @click.command("digest")
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...", type=click.Path(allow_dash=True))
 @click.option("--algorithm", "-a", "algorithms", multiple=True, type=click.Choice(list(ALGORITHMS)), help="A file digest to compute (repeatable) [default: sha256]. A directory's digest is always its dirHash.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output for people, or a JSON array of what a manifest holds.")
 @click.option("--manifest", is_flag=True, help="Each PATH is a manifest (or - for standard input): print its manifest digest, the SHA-256 of its canonical form.")

@@ -22,9 +22,9 @@ class EnvArgs:
 
 
 @click.command("env")
-@click.argument("path", metavar="PATH")
+@click.argument("path", metavar="PATH", type=click.Path(allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), required=True, help="requirements.txt lines, MLflow's python_env.yaml, or a conda environment.yml.")
-@click.option("-o", "--output", default="-", show_default=True, metavar="FILE", help="File to write (atomically), or - for standard output.")
+@click.option("-o", "--output", default="-", show_default=True, metavar="FILE", type=click.Path(allow_dash=True), help="File to write (atomically), or - for standard output.")
 def command(**kwargs: Any) -> None:
     """Write a manifest's environment in a form an installer takes.
 

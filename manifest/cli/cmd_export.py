@@ -12,10 +12,10 @@ from typing import Any
 import click
 
 from ..bundle.writing import finish, prepare_dir, write_bundle
-from ..core.problems import ManifestError, NotFound, Problem
+from ..core.problems import NotFound, Problem
 from ..core.uris import strip_credentials
 from ..document.reader import load_path
-from .app import MaskedStream, jobs_option, messages, quiet_option, report_option, to_stderr, tracking_uri_option
+from .app import MaskedStream, jobs_option, messages, quiet_option, report_option, tracking_uri_option
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def _check_parent(output: str) -> None:
 @click.option("--model", metavar="NAME[@ALIAS|/VERSION]", help="Export the runs behind a registered model's versions (all, the one an alias names, or one), with their models' files and the registry state.")
 @click.option("--filter", "filter_string", metavar="EXPR", help="MLflow search filter for --experiment, e.g. \"params.n_estimators = '100'\".")
 @tracking_uri_option()
-@click.option("-o", "--output", default="-", show_default=True, metavar="PATH", help="File, directory, or - for standard output (one run only).")
+@click.option("-o", "--output", default="-", show_default=True, metavar="PATH", type=click.Path(allow_dash=True), help="File, directory, or - for standard output (one run only).")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default=None, help="Output format [default: from the file extension, else yaml].")
 @click.option("--history", type=click.Choice(["auto", "inline", "sidecar"]), default="auto", show_default=True, help="Where metric histories go: sidecar files above --inline-max-points, always inline, or always sidecar.")
 @click.option("--inline-max-points", type=click.IntRange(min=0), default=10_000, show_default=True, help="Longest history kept inline with --history auto.")
@@ -129,8 +129,6 @@ def command(**kwargs: Any) -> None:
 def _run_ids(args: ExportArgs, cl: Any, uri: str) -> list[str]:
     from ..tracking.exporting.experiment import find_runs  # lazy: MLflow
 
-    if args.model:
-        return _model_runs(args, cl, uri, to_stderr)[0]
     return list(args.run_ids) if args.run_ids else [r.info.run_id for r in find_runs(cl, args.experiment or "", args.filter_string, uri)]
 
 
@@ -146,7 +144,7 @@ def _model_runs(args: ExportArgs, cl: Any, uri: str, say: Any) -> tuple[list[str
         if mv.run_id and mv.run_id not in ids:
             try:
                 run = get_run(cl, mv.run_id, uri)
-            except ManifestError:
+            except NotFound:
                 say(f"warning: version {mv.version} of {sel.name!r}: its run {mv.run_id} was not found; the index lists the version as missing")
                 continue
             if run.info.lifecycle_stage == "deleted":
@@ -191,11 +189,11 @@ def _bundle(args: ExportArgs, uri: str, bar: Any, say: Any) -> dict[str, Any]:
     from ..tracking.store import client  # lazy: MLflow
 
     cl = client(uri)
-    ids = _run_ids(args, cl, uri)
+    ids, model = _model_runs(args, cl, uri, say) if args.model else (_run_ids(args, cl, uri), None)
     target = Path(args.bundle_dir or "")
     tmp = prepare_dir(target, args.force)
     try:
-        written = export_to_files(cl, ids, tracking_uri=uri, output=str(tmp / "manifests"), fmt=args.fmt, options=args.options(bar), many=True, log=say)
+        written = export_to_files(cl, ids, tracking_uri=uri, output=str(tmp / "manifests"), fmt=args.fmt, options=args.options(bar), many=True, log=say, selection=_selection(args), model=model)
         manifests = [(Path(w), load_path(w).data) for w in written]
         source = {"experiment": args.experiment, "filter": args.filter_string, "tracking_uri": strip_credentials(uri), "citations": [m["citation"] for _, m in manifests if m.get("citation")]}
         write_bundle(tmp, manifests, metrics=args.metrics, source={k: v for k, v in source.items() if v}, log=say)

@@ -37,7 +37,7 @@ class ImportArgs:
 
 
 @click.command("import")
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...", type=click.Path(allow_dash=True))
 @tracking_uri_option()
 @click.option("--experiment", metavar="NAME", help="Experiment to import into [default: the manifest's own]; created if missing.")
 @click.option("--allow-duplicate", is_flag=True, help="Import a run even if the store already holds it (imported before, in any experiment).")

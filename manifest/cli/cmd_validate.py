@@ -24,7 +24,7 @@ class ValidateArgs:
 
 
 @click.command("validate")
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...", type=click.Path(allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True, help="Output for people or for machines.")
 @click.option("--max-file-size", default="64M", show_default=True, metavar="SIZE", help="Refuse files larger than this (e.g. 64M, 1G).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True, help="Processes for many files; 0 uses every core.")

@@ -218,6 +218,13 @@ def test_bash_completion_of_commands_and_of_a_lazily_loaded_commands_options(man
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize("words", ["manifest validate exa", "manifest import exa", "manifest verify exa", "manifest digest exa", "manifest env exa", "manifest export -o exa"])
+def test_paths_complete_as_file_names(manifest_bin: Path, words: str):
+    """The shell is asked to complete file names where a command takes a path."""
+    assert _complete(manifest_bin, "bash", words) == ["file,exa"]
+
+
+@pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
 def test_the_documented_bash_line_completes_in_bash(manifest_bin: Path):
     script = 'eval "$(_MANIFEST_COMPLETE=bash_source manifest)"; COMP_WORDS=(manifest export --fo); COMP_CWORD=2; _manifest_completion manifest; printf "%s\\n" "${COMPREPLY[@]}"'

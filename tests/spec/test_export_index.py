@@ -41,7 +41,11 @@ VALID: dict[str, Any] = {
 
 
 def _with(change: str, value: Any) -> dict[str, Any]:
-    doc = copy.deepcopy(VALID)
+    return _with_doc(VALID, change, value)
+
+
+def _with_doc(base: dict[str, Any], change: str, value: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(base)
     *parents, last = change.split("/")
     node: Any = doc
     for p in parents:
@@ -74,6 +78,17 @@ INVALID = {
     "alias onto a non-number": ("registered_models/0/aliases/champion", "latest"),
     "complete missing": ("registered_models/0/complete", _DROP),
     "time without milliseconds": ("created_at", "2026-12-02T10:00:00Z"),
+    "time with a trailing newline": ("created_at", "2026-12-02T10:00:00.000Z\n"),
+    "version with a trailing newline": ("registered_models/0/versions/0/version", "1\n"),
+    "sha256 with a trailing newline": ("runs/0/sha256", "0" * 64 + "\n"),
+    "file with a trailing newline": ("runs/0/file", "a.yaml\n"),
+}
+
+VALID_TOO = {
+    "no optional lists": [("experiments", _DROP), ("registered_models", _DROP), ("selection", _DROP)],
+    "a version without run or model": [("registered_models/0/versions/1", {"version": "2", "missing": "it has no run"})],
+    "a dot file name": [("runs/0/file", ".hidden.yaml"), ("registered_models/0/versions/0/file", ".hidden.yaml")],
+    "an extension": [("extensions", {"org.example.tool": {"queue": "gpu"}})],
 }
 
 
@@ -84,6 +99,15 @@ def test_the_schema_is_a_valid_draft_2020_12_schema():
 def test_a_valid_index_is_valid_for_both():
     assert list(Draft202012Validator(SCHEMA).iter_errors(VALID)) == []
     assert schema_problems(VALID) == [] and consistency_problems(VALID) == []
+
+
+@pytest.mark.parametrize("case", sorted(VALID_TOO))
+def test_the_reference_validator_and_the_tool_accept_the_same_documents(case):
+    doc = VALID
+    for change in VALID_TOO[case]:
+        doc = _with_doc(doc, *change)
+    assert list(Draft202012Validator(SCHEMA).iter_errors(doc)) == [], case
+    assert schema_problems(doc) == [] and consistency_problems(doc) == [], case
 
 
 @pytest.mark.parametrize("case", sorted(INVALID))

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+#: One worker runs this module, so its store and export are made once (``--dist loadgroup``).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("registry")]
 
 BIN = Path(sys.executable).parent / "manifest"
 NAME = "iris-classifier"
@@ -104,30 +105,28 @@ def test_the_index_is_valid_against_its_json_schema(story):
     assert errors == []
 
 
-def test_a_copy_has_the_same_versions_aliases_tags_and_descriptions(story, tmp_path):
+def test_a_copy_has_the_same_registry_and_rolls_back_as_the_original(story, tmp_path):
+    """The same versions, aliases, tags and descriptions; then the seed's story: champion moves
+    3 -> 4 and is rolled back to 3, and at each step the copy's alias serves the same model as the
+    original's (the run behind ``models:/NAME@champion``), its own copy of it."""
+    import mlflow
+
     uri = f"sqlite:///{tmp_path}/dst.db"
     r = subprocess.run([str(BIN), "import", "--tracking-uri", uri, str(story["export"])], capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert r.returncode == 0, r.stderr
     assert len(r.stdout.split()) == 3  # three new run ids
     assert "version 2: a deleted placeholder (deleted in the source)" in r.stderr
     assert _registry(uri) == STORY
-
-
-def test_rolling_back_an_alias_works_on_the_copy_as_on_the_original(story, tmp_path):
-    """The seed's story: champion moves 3 -> 4, then is rolled back to 3; the copy serves the
-    same model as the original at each step (the run behind ``models:/NAME@champion``)."""
-    import mlflow
-
-    uri = f"sqlite:///{tmp_path}/dst.db"
-    assert subprocess.run([str(BIN), "import", "--tracking-uri", uri, str(story["export"])], capture_output=True, cwd=tmp_path, timeout=600).returncode == 0
     src, dst = mlflow.MlflowClient(story["uri"], registry_uri=story["uri"]), mlflow.MlflowClient(uri, registry_uri=uri)
-    for step in ("4", "3"):
-        for c in (src, dst):
-            c.set_registered_model_alias(NAME, "champion", step)
-        a, b = src.get_model_version_by_alias(NAME, "champion"), dst.get_model_version_by_alias(NAME, "champion")
-        assert str(a.version) == str(b.version) == step
-        assert src.get_run(a.run_id).info.run_name == dst.get_run(b.run_id).info.run_name == f"depth-{step}"
-    src.set_registered_model_alias(NAME, "champion", "3")
+    try:
+        for step in ("4", "3"):
+            for c in (src, dst):
+                c.set_registered_model_alias(NAME, "champion", step)
+            a, b = src.get_model_version_by_alias(NAME, "champion"), dst.get_model_version_by_alias(NAME, "champion")
+            assert src.get_run(a.run_id).data.params["max_depth"] == dst.get_run(b.run_id).data.params["max_depth"] == step
+            assert b.run_id != a.run_id and dst.get_run(b.run_id).data.tags["manifest.source.run_id"] == a.run_id  # the copy's own run, copied from the original's
+    finally:
+        src.set_registered_model_alias(NAME, "champion", "3")
 
 
 def test_importing_into_a_registered_model_with_versions_is_refused_unless_merged(story, tmp_path):
@@ -180,16 +179,45 @@ def test_an_unknown_model_alias_or_version_is_not_found(story, tmp_path, spec, m
 
 
 def test_an_interrupted_import_resumes_with_its_registry(story, tmp_path):
-    """Half the runs imported (as an interrupted import leaves them), then --skip-existing: the
-    registry is made whole, with the versions of the runs imported before."""
+    """An import that stopped after two runs and their versions (1, the placeholder 2, and 3, as
+    an import of those two files makes them), resumed with --skip-existing on the directory: the
+    versions made before are recognised by their runs, no number is used twice, and the registry
+    ends as the source's."""
     uri = f"sqlite:///{tmp_path}/dst.db"
-    first = sorted(story["export"].glob("depth-1-*.yaml"))
-    r = subprocess.run([str(BIN), "import", "--tracking-uri", uri, "--no-registry", str(first[0])], capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    half = [str(next(story["export"].glob(f"depth-{d}-*.yaml"))) for d in (1, 3)]
+    r = subprocess.run([str(BIN), "import", "--tracking-uri", uri, *half], capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert r.returncode == 0, r.stderr
+    assert sorted(_registry(uri)["versions"]) == [1, 3]
     resumed = subprocess.run([str(BIN), "import", "--tracking-uri", uri, "--skip-existing", str(story["export"])], capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
-    assert len(resumed.stdout.split()) == 2
+    assert len(resumed.stdout.split()) == 1  # only depth-4 was left
+    assert "warning" not in resumed.stderr, resumed.stderr
     assert _registry(uri) == STORY
+
+
+def test_a_second_export_into_the_directory_extends_its_index(story, tmp_path):
+    """Versions exported one at a time into one directory: the index keeps both (and the alias of
+    the one exported first), and a re-export with --force keeps the other's entry."""
+    out = tmp_path / "one-by-one"
+    for spec in (f"{NAME}/1", f"{NAME}/3", f"{NAME}/1"):
+        force = ("--force",) if spec == f"{NAME}/1" and out.exists() else ()
+        e = subprocess.run([str(BIN), "export", "--model", spec, "--tracking-uri", story["uri"], "-o", str(out), *force], capture_output=True, text=True, cwd=story["root"], timeout=600)
+        assert e.returncode == 0, e.stderr
+    index = json.loads((out / "export-index.json").read_text())
+    [rm] = index["registered_models"]
+    assert [v["version"] for v in rm["versions"]] == ["1", "3"] and rm["aliases"] == {"champion": "3"} and rm["complete"] is False
+    assert len(index["runs"]) == 2
+    uri = f"sqlite:///{tmp_path}/dst.db"
+    r = subprocess.run([str(BIN), "import", "--tracking-uri", uri, str(out)], capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert r.returncode == 0, r.stderr
+    reg = _registry(uri)
+    assert sorted(reg["versions"]) == [1, 3] and reg["aliases"] == {"champion": 3}
+
+
+def test_register_model_naming_a_recreated_model_is_a_usage_error(story, tmp_path):
+    r = subprocess.run([str(BIN), "import", "--tracking-uri", f"sqlite:///{tmp_path}/dst.db", "--register-model", NAME, str(story["export"])], capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert r.returncode == 2, r.stderr
+    assert f"--register-model '{NAME}' names a registered model this import recreates" in r.stderr and r.stdout == ""
 
 
 def test_a_manifest_changed_after_export_is_refused_by_the_index(story, tmp_path):

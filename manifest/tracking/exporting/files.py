@@ -11,7 +11,9 @@ from typing import Any, Callable
 from ...core.names import safe_name
 from ...core.problems import BadRequest, InvalidManifest, Problem, Refused
 from ...document.writer import dumps, write_all
+from ...spec.export_index import INDEX_NAME
 from ...spec.validation import validate_data
+from ..store import mlflow_errors
 from .index import write_index
 from .options import Exported, ExportOptions
 from .registry import ModelSelection
@@ -52,6 +54,7 @@ def export_to_files(
     extends) its index (:mod:`.index`) last, naming what was exported and the registry state:
     ``selection`` is what was asked for, ``model`` the ``--model`` versions."""
     _check_output(output, many, options)
+    run_ids = list(dict.fromkeys(run_ids))  # a run named twice is exported once
     runs = [get_run(client, run_id, tracking_uri) for run_id in run_ids]
     targets = [_target(run, output, many, fmt) for run in runs]
     existing = [str(t) for t, _ in targets if t is not None and t.exists()]
@@ -61,9 +64,12 @@ def export_to_files(
     written: list[str] = []
     indexed: list[tuple[Path, dict[str, Any]]] = []
 
-    def index() -> None:
-        if many and indexed:
-            write_index(client, indexed, Path(output), tracking_uri=tracking_uri, selection=selection or {"run_ids": run_ids}, model=model)
+    into = Path(output) if many else (targets[0][0].parent if targets and targets[0][0] is not None else None)
+
+    def index() -> None:  # a directory export, or one run into a directory that has an index
+        if indexed and into is not None and (many or (into / INDEX_NAME).is_file()):
+            with mlflow_errors(tracking_uri, "(writing the export index)"):
+                write_index(client, indexed, into, tracking_uri=tracking_uri, selection=selection or {"run_ids": run_ids}, model=model)
 
     options.progress.start(len(runs), "runs")
     try:

@@ -16,8 +16,9 @@ from ...__about__ import __version__
 from ...core.problems import ManifestError
 from ...core.times import now_timestamp
 from ...core.uris import strip_credentials
+from ...document.reader import load_path
 from ...document.writer import atomic_write, dumps_json
-from ...spec.export_index import INDEX_NAME, check_new_index, file_sha256, new_index, read_index
+from ...spec.export_index import INDEX_NAME, check_new_index, consistency_problems, file_sha256, new_index, schema_problems
 from .registry import ModelSelection, all_versions, registered_model_entry, version_entry
 
 
@@ -36,8 +37,9 @@ def _registered_versions(written: list[tuple[Path, dict[str, Any]]], out_dir: Pa
     return found
 
 
-def _registered_models(client: Any, written: list[tuple[Path, dict[str, Any]]], out_dir: Path, model: ModelSelection | None) -> list[dict[str, Any]]:
-    by_name = _registered_versions(written, out_dir)
+def _registered_models(client: Any, by_name: dict[str, dict[str, dict[str, Any]]], model: ModelSelection | None) -> list[dict[str, Any]]:
+    """Each registered model's index entry, from its listed versions (number -> entry) and the
+    registry as it is now (description, tags, the aliases of listed versions, completeness)."""
     if model is not None:  # versions chosen but not exported (run deleted, or not a logged model)
         listed = by_name.setdefault(model.name, {})
         for mv in model.versions:
@@ -68,22 +70,22 @@ def _experiments(client: Any, written: list[tuple[Path, dict[str, Any]]]) -> lis
 
 
 def _previous(out_dir: Path) -> dict[str, Any] | None:
-    """The directory's index as it was, when it is there and sound (else it is rebuilt)."""
-    if not (out_dir / INDEX_NAME).is_file():
+    """The directory's index as it was, when it is there and well-formed (its files are not
+    checked: the export extending it is about to replace some of them)."""
+    path = out_dir / INDEX_NAME
+    if not path.is_file():
         return None
     try:
-        return read_index(out_dir / INDEX_NAME).data  # type: ignore[no-any-return]
+        data = load_path(path).data
     except ManifestError:
         return None
-
-
-def _merged(new: list[dict[str, Any]], old: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
-    mine = {e[key] for e in new}
-    return [e for e in old if e[key] not in mine] + new
+    return None if schema_problems(data) or consistency_problems(data) else data  # type: ignore[no-any-return]
 
 
 def write_index(client: Any, written: list[tuple[Path, dict[str, Any]]], out_dir: Path, *, tracking_uri: str, selection: dict[str, Any], model: ModelSelection | None = None) -> Path:
-    """Write (or extend) ``out_dir/export-index.json`` for the manifests just ``written``."""
+    """Write (or extend) ``out_dir/export-index.json`` for the manifests just ``written``: the
+    entries of runs exported again are replaced, the others kept while their files exist; a
+    registered model keeps the versions of the kept runs and gains those just exported."""
     index = new_index(
         created_at=now_timestamp(), tool={"name": "experiment-manifest", "version": __version__},
         source={"system": "mlflow", "version": mlflow.__version__, "tracking_uri": strip_credentials(tracking_uri)}, selection=selection,
@@ -95,22 +97,24 @@ def write_index(client: Any, written: list[tuple[Path, dict[str, Any]]], out_dir
         if src.get("experiment_id"):
             entry["experiment_id"] = str(src["experiment_id"])
         runs.append(entry)
-    experiments, models = _experiments(client, written), _registered_models(client, written, out_dir, model)
-    old = _previous(out_dir)
-    if old is not None:
-        fresh = {r["run_id"] for r in runs}
-        runs = _merged(runs, [r for r in old["runs"] if (out_dir / r["file"]).is_file() and r["run_id"] not in fresh], "file")
-        experiments = _merged(experiments, old.get("experiments") or [], "id")
-        models = _merged(models, [m for m in old.get("registered_models") or [] if _files_listed(m, runs)], "name")
-    index["experiments"] = sorted(experiments, key=lambda e: e["id"])
-    index["runs"] = sorted(runs, key=lambda r: r["file"])
+    old = _previous(out_dir) or {}
+    fresh_files, fresh_runs = {r["file"] for r in runs}, {r["run_id"] for r in runs}
+    kept = [r for r in old.get("runs") or [] if r["file"] not in fresh_files and r["run_id"] not in fresh_runs and (out_dir / r["file"]).is_file()]
+    kept_files = {r["file"] for r in kept}
+    by_name: dict[str, dict[str, dict[str, Any]]] = {}
+    for m in old.get("registered_models") or []:
+        for v in m["versions"]:
+            if "file" not in v or v["file"] in kept_files:
+                by_name.setdefault(m["name"], {})[v["version"]] = v
+    for name, versions in _registered_versions(written, out_dir).items():
+        by_name.setdefault(name, {}).update(versions)
+    experiments = {e["id"]: e for e in old.get("experiments") or []}
+    experiments.update({e["id"]: e for e in _experiments(client, written)})
+    index["experiments"] = [experiments[k] for k in sorted(experiments)]
+    index["runs"] = sorted(kept + runs, key=lambda r: r["file"])
+    models = _registered_models(client, by_name, model)
     if models:
-        index["registered_models"] = sorted(models, key=lambda m: m["name"])
+        index["registered_models"] = models
     check_new_index(index)
     atomic_write(out_dir / INDEX_NAME, dumps_json(index, order=False))
     return out_dir / INDEX_NAME
-
-
-def _files_listed(model: dict[str, Any], runs: list[dict[str, Any]]) -> bool:
-    files = {r["file"] for r in runs}
-    return all(v.get("file") in files for v in model["versions"] if "file" in v)

@@ -75,12 +75,24 @@ def indexes_for(paths: list[str]) -> list[tuple[Path, dict[str, Any]]]:
     return found
 
 
+def _warn_unlisted(prepared: list[Prepared], indexes: list[tuple[Path, dict[str, Any]]], options: ImportOptions) -> None:
+    """A manifest in an indexed directory that its index does not list was not checked by it."""
+    for path, index in indexes:
+        root = path.parent.resolve()
+        listed = {(path.parent / r["file"]).resolve() for r in index["runs"]}
+        for p in prepared:
+            f = Path(p.doc.name).resolve()
+            if f.is_relative_to(root) and f not in listed:
+                options.log(f"warning: {p.doc.name}: {path} does not list it (added after the export?); it is imported without the index's check")
+
+
 def plan(client: Any, prepared: list[Prepared], *, tracking_uri: str, options: ImportOptions, parent_map: dict[str, str], indexes: list[tuple[Path, dict[str, Any]]] | None = None) -> Plan:
     """The manifests to import, in order; runs the store already holds are refused together, or
     skipped with ``skip_existing`` (their ids go into ``parent_map``, so children link to them);
     the registered models checked against the store (:func:`.registry.check_registry`)."""
     order = _parents_first(prepared)
     check_targets(order, options)
+    _warn_unlisted(prepared, indexes or [], options)
     out = Plan([])
     refused: list[Problem] = []
     first_of: dict[str, Prepared] = {}

@@ -16,11 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...core.problems import InvalidManifest, Problem, Refused
+from ...core.problems import BadRequest, InvalidManifest, Problem, Refused
 from ...core.text import one_line
 from ..exporting.registry import all_versions
 from .options import ImportOptions
 from .prepare import Prepared
+
+#: The logged-model tag in which a tracking server lists the registry versions made from the model.
+MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 
 
 @dataclass
@@ -128,27 +131,32 @@ def plan_registry(prepared: list[Prepared], indexes: list[tuple[Path, dict[str, 
 
 
 def check_registry(client: Any, plans: list[ModelPlan], options: ImportOptions, found: dict[int, str]) -> None:
-    """Refuse (exit 5), before anything is written, a registered model that already has versions
-    in the target, unless ``registry_merge``; versions an earlier import of the same runs made
-    (``found``: id(prepared) -> run id already in the store) are recognised and kept."""
+    """Refuse (exit 5), before anything is written, a registered model whose versions would not
+    keep their numbers: one that already has versions in the target (or had: MLflow numbers new
+    ones after deleted ones), unless ``registry_merge``. Versions an earlier import of the same
+    runs made (``found``: id(prepared) -> run id already in the store) are recognised by their run
+    and kept, so an interrupted import resumes."""
     refused = []
     for mp in plans:
+        if options.register_model == mp.name:
+            raise BadRequest(Problem("usage", f"--register-model {one_line(mp.name)!r} names a registered model this import recreates from its records; give another name, or --no-registry"))
         existing = all_versions(client, mp.name)
         mp.exists = bool(existing) or _registered_model(client, mp.name) is not None
+        ours = {found[id(v.prep)]: v for v in mp.versions if v.prep is not None and id(v.prep) in found}
         foreign = []
         for mv in existing:
-            vp = mp.by_number.get(int(mv.version))
-            if vp is not None and vp.prep is not None and found.get(id(vp.prep)) == mv.run_id:
+            vp = ours.get(mv.run_id)
+            if vp is not None and (options.registry_merge or int(mv.version) == vp.number):
                 vp.done = str(mv.version)
             else:
                 foreign.append(str(mv.version))
-        if not foreign:
-            continue
         if options.registry_merge:
-            mp.merge = True
+            mp.merge = bool(foreign) or (mp.exists and not existing)
             continue
-        first = next((v.prep.doc.name for v in mp.versions if v.prep is not None), None)
-        refused.append(Problem("registry-exists", f"registered model {one_line(mp.name)!r} already has version{'s' if len(foreign) > 1 else ''} {', '.join(foreign)} in the target store; pass --registry-merge to add this import's versions after them (its aliases move to the new versions), or --no-registry to import the runs alone", file=first))
+        if foreign or (mp.exists and not existing and not any(v.done for v in mp.versions)):
+            held = f"already has version{'s' if len(foreign) > 1 else ''} {', '.join(foreign)}" if foreign else "exists (its versions were deleted, and MLflow numbers new ones after them)"
+            first = next((v.prep.doc.name for v in mp.versions if v.prep is not None), None)
+            refused.append(Problem("registry-exists", f"registered model {one_line(mp.name)!r} {held} in the target store; pass --registry-merge to add this import's versions after them (its aliases move to the new versions), or --no-registry to import the runs alone", file=first))
     if refused:
         raise Refused(refused)
 
@@ -178,39 +186,72 @@ def models_of_run(client: Any, run_id: str, prep: Prepared) -> dict[int, str]:
 
 def apply_registry(client: Any, plans: list[ModelPlan], created: dict[int, tuple[str, dict[int, str]]], options: ImportOptions) -> None:
     """Create the planned versions in order (placeholders created and deleted), then the aliases.
-    ``created``: id(prepared) -> (new run id, manifest model index -> new model id)."""
+    ``created``: id(prepared) -> (new run id, manifest model index -> new model id). Whatever
+    cannot be recreated as it was is said in a warning."""
     for mp in plans:
         _ensure_model(client, mp)
         numbers: dict[int, str] = {}
+        consumed = max((int(v.done) for v in mp.versions if v.done is not None), default=0)  # numbers an earlier import used
         for vp in mp.versions:
             if vp.done is not None:
                 numbers[vp.number] = vp.done
-                continue
-            if mp.merge and not vp.real:
+            elif mp.merge and not vp.real:
                 continue  # appended versions take the store's next numbers; no gap to keep
-            target = vp if vp.real and vp.model_index in created.get(id(vp.prep), ("", {}))[1] else _filler(mp, vp, created)
-            if target is None:
-                continue
-            run_id, model_ids = created[id(target.prep)]
-            model_id = model_ids[target.model_index]  # type: ignore[index]
-            source = client.get_logged_model(model_id).artifact_location
-            if target is vp:
-                mv = client.create_model_version(mp.name, source, run_id=run_id, tags=vp.tags or None, description=vp.description, model_id=model_id)
-                if vp.stage and vp.stage not in ("None",):
-                    client.transition_model_version_stage(mp.name, mv.version, vp.stage)
-                numbers[vp.number] = str(mv.version)
-                options.registered(mp.name, vp.number, str(mv.version))
-                options.log(f"registered model {mp.name!r} version {mv.version} <- {target.prep.doc.name} (source version {vp.number})")  # type: ignore[union-attr]
+            elif not mp.merge and vp.number < consumed:
+                if vp.real:
+                    options.log(f"warning: registered model {mp.name!r}: source version {vp.number} is missing in the target, whose numbers are used up to {consumed}; it is added after them")
+                    _create(client, mp, vp, created, options, numbers)
             else:
-                mv = client.create_model_version(mp.name, source, run_id=run_id, model_id=model_id, description=f"placeholder for source version {vp.number} ({vp.placeholder})")
-                client.delete_model_version(mp.name, mv.version)
-                options.log(f"registered model {mp.name!r} version {mv.version}: a deleted placeholder ({vp.placeholder})")
-            if not mp.merge and str(mv.version) != str(vp.number):
-                options.log(f"warning: registered model {mp.name!r}: source version {vp.number} became version {mv.version} (the target had used that number before)")
+                _create(client, mp, vp, created, options, numbers)
         for alias, n in sorted(mp.aliases.items()):
             if n in numbers:
                 client.set_registered_model_alias(mp.name, alias, numbers[n])
                 options.log(f"registered model {mp.name!r}: alias {alias!r} -> version {numbers[n]}")
+            else:
+                options.log(f"warning: registered model {mp.name!r}: alias {alias!r} is not set: source version {n} has no model in this import")
+
+
+def _create(client: Any, mp: ModelPlan, vp: VersionPlan, created: dict[int, tuple[str, dict[int, str]]], options: ImportOptions, numbers: dict[int, str]) -> None:
+    """One version: the real one from its recreated model, or a placeholder deleted at once."""
+    real = vp.real and vp.model_index in created.get(id(vp.prep), ("", {}))[1]
+    if vp.real and not real:
+        vp.placeholder = f"the model of {vp.prep.doc.name} was not recreated"  # type: ignore[union-attr]
+    if vp.placeholder and vp.prep is not None:
+        options.log(f"warning: registered model {mp.name!r}: source version {vp.number} is kept as a deleted placeholder: {vp.placeholder}")
+    target = vp if real else _filler(mp, vp, created)
+    if target is None:
+        options.log(f"warning: registered model {mp.name!r}: source version {vp.number} could not be kept (no model of this import to hold its number)")
+        return
+    run_id, model_ids = created[id(target.prep)]
+    model_id = model_ids[target.model_index]  # type: ignore[index]
+    source = client.get_logged_model(model_id).artifact_location
+    if real:
+        mv = client.create_model_version(mp.name, source, run_id=run_id, tags=vp.tags or None, description=vp.description, model_id=model_id)
+        if vp.stage and vp.stage not in ("None",):
+            client.transition_model_version_stage(mp.name, mv.version, vp.stage)
+        numbers[vp.number] = str(mv.version)
+        options.registered(mp.name, vp.number, str(mv.version))
+        options.log(f"registered model {mp.name!r} version {mv.version} <- {target.prep.doc.name} (source version {vp.number})")  # type: ignore[union-attr]
+    else:
+        before = (client.get_logged_model(model_id).tags or {}).get(MODEL_VERSIONS_TAG)
+        mv = client.create_model_version(mp.name, source, run_id=run_id, model_id=model_id, description=f"placeholder for source version {vp.number} ({vp.placeholder})")
+        client.delete_model_version(mp.name, mv.version)
+        _restore_tag(client, model_id, before)
+        options.log(f"registered model {mp.name!r} version {mv.version}: a deleted placeholder ({vp.placeholder})")
+    if not mp.merge and str(mv.version) != str(vp.number):
+        options.log(f"warning: registered model {mp.name!r}: source version {vp.number} became version {mv.version} (the target had used that number before)")
+
+
+def _restore_tag(client: Any, model_id: str, before: str | None) -> None:
+    """A server records every version made from a logged model in its ``mlflow.modelVersions``
+    tag, and keeps it when the version is deleted: the placeholder must not stay named there."""
+    now = (client.get_logged_model(model_id).tags or {}).get(MODEL_VERSIONS_TAG)
+    if now == before:
+        return
+    if before is None:
+        client.delete_logged_model_tag(model_id, MODEL_VERSIONS_TAG)
+    else:
+        client.set_logged_model_tags(model_id, {MODEL_VERSIONS_TAG: before})
 
 
 def _ensure_model(client: Any, mp: ModelPlan) -> None:
