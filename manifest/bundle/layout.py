@@ -5,9 +5,10 @@ Layout of a bundle directory::
     README.md          for reviewers: what is inside, how to validate, import and cite it
     index.json         every manifest with its file digest and canonical digest
     manifests/         one manifest per run (+ history sidecars, diffs, and models with --with-models)
-    results.md         runs x differing params x chosen metrics (replicates as mean ± std, n)
+    results.md         runs x differing params x chosen metrics (replicates as mean ± std, n, 95% CI)
     results.tex        the same table for LaTeX (booktabs)
-    plots/<metric>.png metric histories, runs overlaid
+    plots/<metric>.png metric histories (replicates as a mean with a ± std band, one legend entry each)
+    plots/scalars.png  final values by configuration, with error bars
     SHA256SUMS         every other file; `sha256sum -c SHA256SUMS` checks them
 """
 

@@ -24,10 +24,10 @@ def render_readme(index: dict[str, Any], table: dict[str, Any], plotted: list[st
         "",
         "- `manifests/`: one manifest per run (data digests, code commit, environment, typed params, metrics with histories, models); long histories are in sidecar files next to them.",
         "- `index.json`: every manifest with the SHA-256 of its file and of its canonical form (RFC 8785).",
-        "- `results.md`, `results.tex` (booktabs): runs by differing parameters and metrics.",
+        "- `results.md`, `results.tex` (booktabs, with caption and `\\label{tab:results}`): runs by differing parameters and metrics; replicates as mean ± std with n and a 95% confidence interval (Student's t).",
     ]
     if plotted:
-        lines.append("- `plots/`: metric histories, runs overlaid: " + ", ".join(f"`{safe_name(p)}.png`" for p in plotted) + ".")
+        lines.append("- `plots/`: metric histories by step (replicates as their mean, shaded ± 1 sample std) and final values by configuration (error bars ± 1 sample std): " + ", ".join(f"`{safe_name(p)}.png`" for p in plotted) + ".")
     lines += [
         f"- `{SUMS}`: SHA-256 of every other file.",
         "",

@@ -30,13 +30,16 @@ def test_replicates_grouped_by_seed_params():
         run("e", {"acc": 0.6}, lr=0.2, seed=3, const="x"),
     ]
     table = results_table(docs, ["acc", "loss"])
+    # lr=0.1: mean 0.85, sd 0.1/√2 = 0.0707, CI 0.85 ± 12.706 · 0.05 = [0.2147, 1.4853];
+    # lr=0.2: mean 0.6, sd 0.1, CI 0.6 ± 4.303 · 0.1/√3 = [0.3516, 0.8484]; decimals from the sd
     assert table == {
         "param_columns": ["lr"],
         "seed_params": ["seed"],
         "metrics": ["acc", "loss"],
+        "replicated": True,
         "rows": [
-            {"run": "a (+1 replicate)", "params": {"lr": "0.1"}, "metrics": {"acc": "0.85 ± 0.071 (n=2)", "loss": "—"}, "n": 2},
-            {"run": "c (+2 replicates)", "params": {"lr": "0.2"}, "metrics": {"acc": "0.6 ± 0.1 (n=3)", "loss": "—"}, "n": 3},
+            {"run": "a (+1 replicate)", "params": {"lr": "0.1"}, "metrics": {"acc": "0.850 ± 0.071", "loss": "—"}, "ci": {"acc": "[0.215, 1.485]", "loss": "—"}, "n": 2},
+            {"run": "c (+2 replicates)", "params": {"lr": "0.2"}, "metrics": {"acc": "0.60 ± 0.10", "loss": "—"}, "ci": {"acc": "[0.35, 0.85]", "loss": "—"}, "n": 3},
         ],
     }
 
@@ -55,8 +58,9 @@ def test_runs_with_the_same_seed_are_repeated_measurements_not_replicates():
     """Same params and same seed: one replicate measured twice; it must not make n=2."""
     docs = [run("a", {"acc": 1.0}, lr=0.1, seed=1), run("a again", {"acc": 1.0}, lr=0.1, seed=1), run("b", {"acc": 0.5}, lr=0.1, seed=2), run("c", {"acc": 0.7}, lr=0.2, seed=1)]
     rows = {r["run"]: r for r in results_table(docs, ["acc"])["rows"]}
-    assert rows["a (+1 replicate, +1 repeated measurement)"]["metrics"]["acc"] == "0.75 ± 0.35 (n=2)"  # seeds 1 and 2, once each
-    assert rows["a (+1 replicate, +1 repeated measurement)"]["repeated"] == 1 and rows["c"]["n"] == 1
+    pooled = rows["a (+1 replicate, +1 repeated measurement)"]
+    assert (pooled["n"], pooled["metrics"]["acc"], pooled["ci"]["acc"]) == (2, "0.75 ± 0.35", "[-2.43, 3.93]")  # seeds 1 and 2, once each: 0.75 ± 12.706 · 0.25
+    assert pooled["repeated"] == 1 and (rows["c"]["n"], rows["c"]["metrics"]["acc"], rows["c"]["ci"]["acc"]) == (1, "0.7 ± —", "—")
     alone = results_table([run("x", {"acc": 0.9}, seed=7), run("x2", {"acc": 0.9}, seed=7)], ["acc"])["rows"]
     assert [(r["run"], r["n"], r["metrics"]["acc"]) for r in alone] == [("x (+1 repeated measurement)", 1, "0.9, 0.9")]
 
@@ -65,7 +69,7 @@ def test_seed_like_names_and_runs_without_seeds():
     docs = [run("a", {"acc": 0.5}, random_state=0, **{"model.rng_seed": 1}), run("b", {"acc": 0.25}, random_state=1, **{"model.rng_seed": 1})]
     table = results_table(docs, ["acc"])
     assert table["param_columns"] == [] and table["seed_params"] == ["random_state"]
-    assert table["rows"] == [{"run": "a (+1 replicate)", "params": {}, "metrics": {"acc": "0.375 ± 0.18 (n=2)"}, "n": 2}]
+    assert table["rows"] == [{"run": "a (+1 replicate)", "params": {}, "metrics": {"acc": "0.38 ± 0.18"}, "ci": {"acc": "[-1.21, 1.96]"}, "n": 2}]
 
 
 def test_a_single_non_finite_value_is_shown():
@@ -75,7 +79,7 @@ def test_a_single_non_finite_value_is_shown():
 
 def test_replicates_with_a_non_finite_metric_do_not_crash():
     docs = [run("a", {"acc": "NaN"}, seed=1), run("b", {"acc": 0.25}, seed=2)]
-    assert results_table(docs, ["acc"])["rows"] == [{"run": "a (+1 replicate)", "params": {}, "metrics": {"acc": "nan ± nan (n=2)"}, "n": 2}]
+    assert results_table(docs, ["acc"])["rows"] == [{"run": "a (+1 replicate)", "params": {}, "metrics": {"acc": "nan ± nan"}, "ci": {"acc": "[nan, nan]"}, "n": 2}]
     no_seed = results_table([run("x", {"acc": 0.123456}, lr=1), run("y", {"acc": 1}, lr=2)], ["acc"])
     assert [(r["run"], r["params"], r["metrics"]) for r in no_seed["rows"]] == [("x", {"lr": "1"}, {"acc": "0.1235"}), ("y", {"lr": "2"}, {"acc": "1"})]
 
@@ -97,16 +101,32 @@ def test_render_latex_escapes():
     table = results_table([run("a_b & c", {"val%": 0.5}, seed=1, **{"lr$": "~^#{}\\"}), run("r2", {"val%": 0.5}, seed=2, **{"lr$": "~^#{}\\"})], ["val%"])
     assert render_latex(table) == (
         "% requires \\usepackage{booktabs}\n"
-        "\\begin{tabular}{lr}\n"
+        "\\begin{table}[htbp]\n"
+        "\\centering\n"
+        "\\caption{Results by run and metric. Runs that differ only in seed are replicates: mean $\\pm$ sample standard deviation over n runs. "
+        "95\\% CI: confidence interval of the mean, Student's t with n $-$ 1 degrees of freedom (--- where n \\textless{} 2). "
+        "Decimals follow the standard deviation (2 significant digits); single values show 4.}\n"
+        "\\label{tab:results}\n"
+        "\\begin{tabular}{lrrr}\n"
         "\\toprule\n"
-        "run & val\\% \\\\\n"
+        "run & n & val\\% & val\\% 95\\% CI \\\\\n"
         "\\midrule\n"
-        "a\\_b \\& c (+1 replicate) & 0.5 $\\pm$ 0 (n=2) \\\\\n"
+        "a\\_b \\& c (+1 replicate) & 2 & 0.5 $\\pm$ 0 & [0.5, 0.5] \\\\\n"
         "\\bottomrule\n"
         "\\end{tabular}\n"
+        "\\end{table}\n"
     )
-    other = results_table([run("x", {"m": 1}, **{"lr$": "~^#{}\\"}), run("y", {"m": 2}, **{"lr$": "a"})], ["m"])
-    assert render_latex(other).splitlines()[3:6] == ["run & lr\\$ & m \\\\", "\\midrule", "x & \\textasciitilde{}\\textasciicircum{}\\#\\{\\}\\textbackslash{} & 1 \\\\"]
+    other = results_table([run("x", {"m": 1}, **{"lr$": "~^#{}\\"}), run("y", {"m": 2}, **{"lr$": "a|b<c>"})], ["m"])
+    assert render_latex(other).splitlines()[3:5] == ["\\caption{Results by run and metric.}", "\\label{tab:results}"]
+    assert render_latex(other).splitlines()[7:10] == ["run & lr\\$ & m \\\\", "\\midrule", "x & \\textasciitilde{}\\textasciicircum{}\\#\\{\\}\\textbackslash{} & 1 \\\\"]
+    assert render_latex(other).splitlines()[10] == "y & a\\textbar{}b\\textless{}c\\textgreater{} & 2 \\\\"
+    assert "\\label{tab:iris}" in render_latex(other, label="tab:iris")
+
+
+def test_latex_row_starting_with_a_bracket_is_not_taken_for_a_length():
+    """After ``\\\\`` LaTeX reads ``[...]`` as the row's extra space: the first cell is guarded."""
+    rows = render_latex(results_table([run("[x]", {"m": 1}, lr=1), run("y", {"m": 2}, lr=2)], ["m"])).splitlines()
+    assert "{}[x] & 1 & 1 \\\\" in rows
 
 
 # --------------------------------------------------------------------------- layout

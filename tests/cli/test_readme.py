@@ -17,7 +17,8 @@ from support.paths import ROOT
 
 from manifest.document.reader import load_path
 
-pytestmark = pytest.mark.e2e
+#: One worker runs this module, so the tutorial (about 150 s) is followed once (``--dist loadgroup``).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("tutorial")]
 
 README = ROOT / "README.md"
 
@@ -62,7 +63,7 @@ def test_every_sh_block_runs(tutorial):
     assert "every metric within tolerance" in proc.stdout
     assert "aliases: [champion]" in proc.stdout
     assert "rolled back: champion -> 1" in proc.stdout and "copy: champion -> 1" in proc.stdout
-    assert "(n=4)" in proc.stdout  # the 10-tree runs differ only in random_state: replicates, grouped
+    assert re.search(r"\| 10 \| 4 \| [0-9.]+ ± [0-9.]+ \| \[", proc.stdout)  # the 10-tree runs differ only in random_state: replicates, grouped (n=4), then a 95% CI
 
 
 def test_bundle_contents(tutorial):
@@ -72,14 +73,16 @@ def test_bundle_contents(tutorial):
     for e in index["manifests"]:
         assert load_path(out / e["path"]).data["id"] == e["id"]
     md = (out / "results.md").read_text()
-    assert md.splitlines()[0] == "| run | n_estimators | accuracy | f1_macro | accuracy_by_trees |"
+    assert md.splitlines()[0] == "| run | n_estimators | n | accuracy | accuracy 95% CI | f1_macro | f1_macro 95% CI | accuracy_by_trees | accuracy_by_trees 95% CI |"
     replicate_row = next(ln for ln in md.splitlines() if "replicates" in ln)
-    assert "(n=4)" in replicate_row and "±" in replicate_row and "| 10 |" in replicate_row
+    assert "| 10 | 4 |" in replicate_row and "±" in replicate_row and re.search(r"\| \[[-0-9.]+, [-0-9.]+\] \|", replicate_row)
     assert "Runs that differ only in random_state are replicates" in md
     tex = (out / "results.tex").read_text()
     assert r"\toprule" in tex and r"\bottomrule" in tex and r"$\pm$" in tex and r"n\_estimators" in tex
+    assert r"\begin{table}" in tex and r"\caption{" in tex and r"\label{tab:results}" in tex and "Student's t" in tex
     assert (out / "plots" / "accuracy_by_trees.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert not (out / "plots" / "accuracy.png").exists()  # one point per run: nothing to plot
+    assert not (out / "plots" / "accuracy.png").exists()  # one point per run: no history to plot
+    assert (out / "plots" / "scalars.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # final values by configuration, error bars
     readme = (out / "README.md").read_text()
     assert "manifest validate ." in readme and "sha256sum -c SHA256SUMS" in readme and "manifest import manifests/" in readme
     assert any(p.name == "model.skops" for p in (out / "manifests" / "models").rglob("*"))
