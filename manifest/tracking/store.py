@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 import threading
 import time
 import urllib.error
@@ -121,20 +122,25 @@ def mlflow_errors(uri: str, what: str = "") -> Iterator[None]:
         raise classify(exc, shown, what) from None
 
 
+#: An HTTP 401 or 403 in an error text, not digits of something else: a port such as 60401 in
+#: "HTTPConnectionPool(host=..., port=60401): Read timed out" once made a timeout "credentials refused".
+_AUTH_STATUS = re.compile(r"(?<![\d:=.])40[13](?!\d)")
+
+
 def classify(exc: BaseException, shown: str, what: str = "") -> ManifestError:
     name = type(exc).__name__
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else name
     code = getattr(exc, "error_code", "") or ""
     low = text.lower()
     subject = f" {what}" if what else ""
-    if code in ("UNAUTHENTICATED", "PERMISSION_DENIED") or "401" in text or "403" in text or "unauthorized" in low or "permission" in low:
+    if name in ("ReadTimeout", "Timeout", "TimeoutError") or "readtimeout" in low or "read timed out" in low:
+        return TrackingError(Problem("tracking-timeout", f"the tracking server {shown} did not answer within {os.environ.get('MLFLOW_HTTP_REQUEST_TIMEOUT', HTTP_TIMEOUT)} s{subject}: it is up but slow or overloaded (retry later, set MLFLOW_HTTP_REQUEST_TIMEOUT=SECONDS higher, or send fewer requests at once with --jobs 1)"))
+    if code in ("UNAUTHENTICATED", "PERMISSION_DENIED") or _AUTH_STATUS.search(text) or "unauthorized" in low or "permission" in low:
         return TrackingError(Problem("tracking-auth", f"the tracking server {shown} refused the credentials{subject}: {shorten(text)} (set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD)"))
     if code in ("INVALID_PARAMETER_VALUE", "BAD_REQUEST", "INVALID_REQUEST"):
         return BadRequest(Problem("bad-request", f"the tracking store rejected the request{subject}: {shorten(text)}"))
     if code in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND") or "not found" in low or "does not exist" in low or "could not find" in low:
         return NotFound(Problem("not-found", f"{shorten(text)}{subject}"))
-    if name in ("ReadTimeout", "Timeout", "TimeoutError") or "readtimeout" in low or "read timed out" in low:
-        return TrackingError(Problem("tracking-timeout", f"the tracking server {shown} did not answer within {os.environ.get('MLFLOW_HTTP_REQUEST_TIMEOUT', HTTP_TIMEOUT)} s{subject}: it is up but slow or overloaded (retry later, set MLFLOW_HTTP_REQUEST_TIMEOUT=SECONDS higher, or send fewer requests at once with --jobs 1)"))
     if name in ("ConnectionError", "MaxRetryError", "NewConnectionError", "Timeout", "ReadTimeout", "ConnectTimeout") or "max retries exceeded" in low or "connection" in low:
         return TrackingError(Problem("tracking-unreachable", f"cannot reach the tracking server {shown}{subject}: {shorten(text)}"))
     return TrackingError(Problem("tracking-error", f"the tracking store {shown} failed{subject}: {name}: {shorten(text)}"))

@@ -37,7 +37,7 @@ class Tutorial:
         return self.iris.workdir / "paper"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": a worker that runs other tests in between would follow the tutorial again
 def tutorial(tmp_path_factory: pytest.TempPathFactory) -> Tutorial:
     """Every `sh` block of README.md, in order, in examples/iris of a fresh git checkout."""
     iris = make_iris(tmp_path_factory.mktemp("tutorial"))

@@ -71,3 +71,17 @@ def test_no_more_than_the_limit_are_in_flight():
     for t in threads:
         t.join()
     assert peak[0] == 3
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("API request to http://127.0.0.1:60401/api/2.0/mlflow/runs/log-batch failed with exception HTTPConnectionPool(host='127.0.0.1', port=60401): Read timed out. (read timeout=5)", "tracking-timeout"),
+    ("HTTPConnectionPool(host='127.0.0.1', port=40301): Max retries exceeded with url: /api/2.0/mlflow/runs/get (Caused by NewConnectionError('refused'))", "tracking-unreachable"),
+    ("API request to endpoint /api/2.0/mlflow/runs/get failed with error code 401 != 200. Response body: 'unauthorized'", "tracking-auth"),
+    ("API request failed with error code 403 != 200", "tracking-auth"),
+])
+def test_a_port_number_is_not_an_http_status(text, code):
+    """Port 60401 once made a timeout read as "credentials refused" (the text held "401")."""
+    from manifest.tracking.store import classify
+
+    exc = requests.exceptions.ReadTimeout(text) if "timed out" in text else requests.exceptions.ConnectionError(text) if "Max retries" in text else RuntimeError(text)
+    assert [p.code for p in classify(exc, "http://127.0.0.1").problems] == [code]

@@ -63,7 +63,7 @@ STORY = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # see the module comment: made once, on the one worker that runs this group
 def story(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A source SQLite store holding the registry story, and its export with --model NAME."""
     root = tmp_path_factory.mktemp("registry")

@@ -18,10 +18,11 @@ from manifest.document.canonical import manifest_digest
 from manifest.document.reader import load_path
 from manifest.document.writer import dumps_yaml
 
-pytestmark = pytest.mark.e2e
+#: One worker runs this module and trains the example once (``--dist loadgroup``, a session fixture).
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("reproduce")]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def iris(tmp_path_factory: pytest.TempPathFactory) -> tuple[Iris, Path]:
     env = make_iris(tmp_path_factory.mktemp("iris"))
     run_id = env.train()
@@ -365,3 +366,22 @@ def test_artifacts_and_models_are_copied_the_registry_is_left_alone(iris, tmp_pa
     assert client.get_logged_model(model.model_id).name == "model"
     assert client.search_registered_models("name='reproduce-probe'") == []
     assert list(tmp.iterdir()) == [] and not list((tmp_path / "work").rglob("mlruns"))
+
+
+def test_a_reproduction_lands_on_a_real_server_as_its_own_run(iris, tmp_path, mlflow_server):
+    """Into a real `mlflow server`: the re-run is copied over REST into '<source experiment>
+    (reproductions)', tagged as a reproduction, and its export never counts as a replicate."""
+    env, out = iris
+    source = load_path(out).data
+    r = _reproduce(env, str(out), "--yes", "--repo", str(env.repo), "--workdir", str(tmp_path / "work"), "--format", "json", "--tracking-uri", mlflow_server.uri)
+    assert r.returncode == 0, r.stderr[-3000:]
+    report = json.loads(r.stdout)
+    client = mlflow.MlflowClient(mlflow_server.uri)
+    new = client.get_run(report["run_id"])
+    assert client.get_experiment(new.info.experiment_id).name == "iris-random-forest (reproductions)"
+    assert new.info.status == "FINISHED" and new.data.tags["manifest.derived_from.relation"] == "reproduced"
+    again = tmp_path / "again.yaml"
+    e = env.manifest("export", report["run_id"], "--tracking-uri", mlflow_server.uri, "-o", str(again))
+    assert e.returncode == 0, e.stderr
+    table = results_table([source, load_path(again).data], ["accuracy"])
+    assert [row["n"] for row in table["rows"]] == [1]
