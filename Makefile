@@ -33,7 +33,7 @@ check: lint
 
 # Everything: lint, contracts, unit and end-to-end tests on real MLflow.
 test: lint
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q --durations=15
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q --durations=15
 
 # Property-based fuzzing of reader, validator, digests and import planning (not part of `make test`).
 FUZZ_SECONDS ?= 600

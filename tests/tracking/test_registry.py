@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-#: One worker runs this module, so its store and export are made once (``--dist loadgroup``).
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("registry")]
+#: One worker runs this file (``--dist loadfile``), so its store and export are made once.
+pytestmark = pytest.mark.e2e
 
 BIN = Path(sys.executable).parent / "manifest"
 NAME = "iris-classifier"
@@ -63,7 +63,7 @@ STORY = {
 }
 
 
-@pytest.fixture(scope="session")  # see the module comment: made once, on the one worker that runs this group
+@pytest.fixture(scope="module")
 def story(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A source SQLite store holding the registry story, and its export with --model NAME."""
     root = tmp_path_factory.mktemp("registry")

@@ -18,11 +18,10 @@ from manifest.document.canonical import manifest_digest
 from manifest.document.reader import load_path
 from manifest.document.writer import dumps_yaml
 
-#: One worker runs this module and trains the example once (``--dist loadgroup``, a session fixture).
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("reproduce")]
+pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def iris(tmp_path_factory: pytest.TempPathFactory) -> tuple[Iris, Path]:
     env = make_iris(tmp_path_factory.mktemp("iris"))
     run_id = env.train()
