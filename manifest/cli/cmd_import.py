@@ -78,17 +78,18 @@ def command(**kwargs: Any) -> None:
     bar, say = messages(args.quiet)
 
     def announce(file: str, run_id: str) -> None:  # each new run id as soon as the run exists
-        report.imported.append({"file": file, "run_id": run_id, **_source(prepared, file)})
+        report.imported.append({"file": file, "run_id": run_id, **_source(sources, prepared, file)})
         if args.report == "text":
             bar.above(lambda: (out.write(run_id + "\n"), out.flush()))
 
     opts = ImportOptions(
         experiment=args.experiment, allow_duplicate=args.allow_duplicate, skip_existing=args.skip_existing, register_model=args.register_model,
         registry=not args.no_registry, registry_merge=args.registry_merge, workers=args.jobs, log=say, imported=announce,
-        skipped=lambda f, r: report.skipped.append({"file": f, "run_id": r, **_source(prepared, f)}),
+        skipped=lambda f, r: report.skipped.append({"file": f, "run_id": r, **_source(sources, prepared, f)}),
         registered=lambda m, v, n: report.registered.setdefault(m, {}).__setitem__(str(v), n), progress=bar,
     )
     prepared: list[Any] = []
+    sources: dict[str, dict[str, Any]] = {}  # file -> its source run, filled once (thousands of runs)
     with contextlib.redirect_stdout(MaskedStream(sys.stderr)):  # MLflow prints "View run ..." lines; keep stdout for run ids
         prepared = prepare_paths(list(args.paths))  # every manifest and file checked before connecting
         indexes = indexes_for(list(args.paths))  # and the export indexes against the manifests they list
@@ -112,11 +113,12 @@ class ImportReport:
         return {"imported": self.imported, "skipped": self.skipped, "registered_models": [{"name": n, "versions": v} for n, v in sorted(self.registered.items())]}
 
 
-def _source(prepared: list[Any], file: str) -> dict[str, Any]:
-    """The source run id and experiment of the manifest ``file`` names."""
-    for p in prepared:
-        if p.doc.name == file:
+def _source(sources: dict[str, dict[str, Any]], prepared: list[Any], file: str) -> dict[str, Any]:
+    """The source run id and experiment of the manifest ``file`` names, from a table made on
+    first use (so a report over many runs is not quadratic)."""
+    if not sources:
+        for p in prepared:
             src = p.data["provenance"].get("source") or {}
             found = {"source_run_id": src.get("run_id"), "source_experiment": src.get("experiment_name")}
-            return {k: v for k, v in found.items() if v is not None}
-    return {}
+            sources[p.doc.name] = {k: v for k, v in found.items() if v is not None}
+    return sources.get(file, {})

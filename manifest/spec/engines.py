@@ -52,6 +52,16 @@ def schema_problems(data: Any, version: str = LATEST_VERSION, *, engine: Engine 
         raw = _rs_errors(data, _rs_validator(version, ref), schema)
     else:
         raw = _py_errors(data, _py_validator(version, ref))
+    return _described(data, raw, schema, engine, prefix)
+
+
+def validator_problems(data: Any, validator: Any, schema: dict[str, Any]) -> list[Problem]:
+    """Problems of ``data`` under any jsonschema-rs ``validator`` of ``schema`` (the export
+    index has its own), in the same words and order as :func:`schema_problems`."""
+    return _described(data, _rs_errors(data, validator, schema), schema, "rs", "")
+
+
+def _described(data: Any, raw: Iterable[RawError], schema: dict[str, Any], engine: Engine, prefix: str) -> list[Problem]:
     problems: dict[tuple[str, str, str], Problem] = {}
     for err in raw:
         if "propertyNames" in err.spath:

@@ -8,17 +8,17 @@ JSON Schema, versioned like the manifest's, so that the whole-store export can e
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
 import jsonschema_rs
 
+from ..core.digests import file_digest
 from ..core.problems import IntegrityError, InvalidManifest, Problem
 from ..core.versions import INDEX_VERSION, INDEX_VERSIONS, index_schema_id, load_index_schema
 from ..document.reader import Document, load_path
-from .messages import RawError, describe, walk
+from .engines import validator_problems
 
 #: The index's file name, at the top of an export directory.
 INDEX_NAME = "export-index.json"
@@ -37,19 +37,7 @@ def schema_problems(data: Any) -> list[Problem]:
     if version not in INDEX_VERSIONS:
         known = ", ".join(INDEX_VERSIONS)
         return [Problem("unknown-version", f"index_version {version!r} is not known to this tool, which knows {known}", "/index_version" if isinstance(data, dict) else "")]
-    schema = load_index_schema(version)
-    out: dict[tuple[str, str], Problem] = {}
-    for e in _validator(version).iter_errors(data):
-        spath = list(e.schema_path)
-        keyword = str(spath[-1]) if spath else ""
-        try:
-            sub = walk(schema, spath[:-1])
-        except (KeyError, IndexError, TypeError, ValueError):
-            sub = {}
-        value = sub.get(keyword) if isinstance(sub, dict) else None
-        for p in describe(RawError(keyword, list(e.instance_path), sub, value, e.instance, spath)):
-            out.setdefault((p.pointer or "", p.message), p)
-    return list(out.values())
+    return validator_problems(data, _validator(version), load_index_schema(version))
 
 
 def _dupes(items: list[Any], key: str) -> Iterator[tuple[int, Any]]:
@@ -85,14 +73,6 @@ def consistency_problems(data: dict[str, Any]) -> list[Problem]:
     return out
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def index_problems(doc: Document) -> list[Problem]:
     """Every problem of a parsed index, placed at file:line:column: its schema, its rules, and
     each listed manifest present with the recorded SHA-256 (checked only for a sound index)."""
@@ -103,7 +83,7 @@ def index_problems(doc: Document) -> list[Problem]:
             f = base / r["file"]
             if not f.is_file():
                 problems.append(Problem("index-mismatch", f"{r['file']} is listed but missing", f"/runs/{i}/file"))
-            elif file_sha256(f) != r["sha256"]:
+            elif file_digest(f)[1]["sha256"] != r["sha256"]:
                 problems.append(Problem("index-mismatch", f"{r['file']} differs from its SHA-256 in the index (changed after export?)", f"/runs/{i}/sha256"))
     return [_placed(doc, p) for p in problems]
 

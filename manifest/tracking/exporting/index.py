@@ -13,12 +13,13 @@ from typing import Any
 import mlflow
 
 from ...__about__ import __version__
+from ...core.digests import file_digest
 from ...core.problems import ManifestError
 from ...core.times import now_timestamp
 from ...core.uris import strip_credentials
 from ...document.reader import load_path
 from ...document.writer import atomic_write, dumps_json
-from ...spec.export_index import INDEX_NAME, check_new_index, consistency_problems, file_sha256, new_index, schema_problems
+from ...spec.export_index import INDEX_NAME, check_new_index, consistency_problems, new_index, schema_problems
 from .registry import ModelSelection, all_versions, registered_model_entry, version_entry
 
 
@@ -93,7 +94,7 @@ def write_index(client: Any, written: list[tuple[Path, dict[str, Any]]], out_dir
     runs = []
     for path, data in written:
         src = data["provenance"].get("source") or {}
-        entry = {"file": path.relative_to(out_dir).as_posix(), "sha256": file_sha256(path), "run_id": src.get("run_id") or data["id"]}
+        entry = {"file": path.relative_to(out_dir).as_posix(), "sha256": file_digest(path)[1]["sha256"], "run_id": src.get("run_id") or data["id"]}
         if src.get("experiment_id"):
             entry["experiment_id"] = str(src["experiment_id"])
         runs.append(entry)
