@@ -4,11 +4,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-EXTRAS := mlflow,fast,test,bench
+EXTRAS := mlflow,fast,test,bench,sign
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 
-.PHONY: install demo lint check test bench fuzz clean
+TOOLS  := .tools
+.PHONY: install system-deps tools demo lint check test bench fuzz clean
 
 # A no-op when .venv is up to date with pyproject.toml.
 install: $(STAMP)
@@ -18,6 +19,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
 	@touch $(STAMP)
+
+# Debian packages the end-to-end tests drive: Chromium renders a bundle's page. Installed with
+# apt-get when missing (CI runs as root); otherwise say what to run.
+SYSTEM_PACKAGES := chromium
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	  else echo "make system-deps: install these Debian packages first: sudo apt-get install$$missing" >&2; exit 1; fi; fi
+
+# Validators that pin what the main venv cannot have (cffconvert: jsonschema<4; roc-validator: rich<14),
+# each in a venv of its own; the tests call their commands.
+tools: $(TOOLS)/cff/bin/cffconvert $(TOOLS)/roc/bin/rocrate-validator
+$(TOOLS)/cff/bin/cffconvert:
+	$(PYTHON) -m venv $(TOOLS)/cff && $(TOOLS)/cff/bin/pip install --quiet --disable-pip-version-check 'cffconvert==2.0.0'
+$(TOOLS)/roc/bin/rocrate-validator:
+	$(PYTHON) -m venv $(TOOLS)/roc && $(TOOLS)/roc/bin/pip install --quiet --disable-pip-version-check 'roc-validator==0.13.0'
 
 demo: install
 	$(BIN)/python examples/demo.py
@@ -32,7 +50,7 @@ check: lint
 	$(BIN)/python -m pytest -q -m "not e2e" -n 2
 
 # Everything: lint, contracts, unit and end-to-end tests on real MLflow.
-test: lint
+test: lint system-deps tools
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q --durations=15
 
 # Property-based fuzzing of reader, validator, digests and import planning (not part of `make test`).
@@ -44,4 +62,4 @@ bench: install
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .demo .bench
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .demo .bench

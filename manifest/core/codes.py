@@ -223,6 +223,13 @@ _register(
     ("bundle-index-missing", "a bundle without a readable index.json"),
     ("bundle-manifest-missing", "a manifest listed in index.json is missing"),
     ("bundle-index-mismatch", "a manifest differs from its digest in index.json"),
+    ("signature-missing", "a bundle file that should be signed has no signature envelope"),
+    ("signature-invalid", "a signature envelope that does not verify with the public key"),
+    ("signature-mismatch", "a signed file differs from the digest its signed statement records"),
+    ("key-invalid", "a key file that is not an ed25519 key, or whose passphrase is wrong"),
+    ("data-unavailable", "a data input that --with-data cannot copy: missing, remote, or above the size limit"),
+    ("code-unavailable", "the recorded code cannot be archived, or read from the bundle"),
+    ("code-archive-mismatch", "a bundle's source archive is not the recorded commit with the recorded diff"),
 )
 _register(
     "12.5", "error",
