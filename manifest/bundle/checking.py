@@ -78,4 +78,28 @@ def _check_index(d: Path) -> list[Problem]:
             problems.append(Problem("bundle-manifest-missing", f"{e.get('path')} is listed in {INDEX} but missing", file=str(p)))
         elif file_digest(p)[1]["sha256"] != e.get("sha256"):
             problems.append(Problem("bundle-index-mismatch", f"{e.get('path')}: sha256 differs from {INDEX}", file=str(p)))
+    return problems + _check_files(d, index.get("files"))
+
+
+def _check_files(d: Path, files: object) -> list[Problem]:
+    """The index's ``files`` (size and SHA-256 of every file but the index, SHA256SUMS and the
+    signatures): what a signature over the index vouches for, so it must hold."""
+    if files is None:
+        return []
+    if not isinstance(files, list):
+        return [Problem("bundle-index-mismatch", f"{INDEX}: 'files' is not a list", file=str(d / INDEX))]
+    problems = []
+    for e in files:
+        rel = e.get("path") if isinstance(e, dict) else None
+        why = relative_path_problem(rel) if isinstance(rel, str) and rel else "is not a path"
+        if why:
+            problems.append(Problem("unsafe-path", f"an entry of {INDEX} names {one_line(str(rel))!r}, which {why}; a bundle lists only files inside it", file=str(d / INDEX)))
+            continue
+        p = d / rel
+        if not p.is_file():
+            problems.append(Problem("bundle-file-missing", f"{rel} is listed in {INDEX} but missing", file=str(p)))
+            continue
+        size, digest = file_digest(p)
+        if size != e.get("size") or digest["sha256"] != e.get("sha256"):
+            problems.append(Problem("bundle-index-mismatch", f"{rel}: size {size}, sha256 {digest['sha256']}; {INDEX} says size {e.get('size')}, sha256 {e.get('sha256')}", file=str(p)))
     return problems

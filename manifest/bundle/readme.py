@@ -11,7 +11,11 @@ from .layout import SUMS
 from .tables import render_markdown
 
 
-def render_readme(index: dict[str, Any], table: dict[str, Any], plotted: list[str]) -> str:
+def render_readme(index: dict[str, Any], table: dict[str, Any], plotted: list[str], contents: dict[str, Any] | None = None) -> str:
+    """The reviewer's README; ``contents`` says what the bundle holds besides the manifests
+    (``code``, ``data``: bundle paths; ``anonymized``, ``signed``), so every command it gives works
+    from the bundle alone."""
+    contents = contents or {}
     exp = index.get("experiment")
     lines = [
         f"# Supplementary material: {exp or 'ML runs'}",
@@ -28,6 +32,7 @@ def render_readme(index: dict[str, Any], table: dict[str, Any], plotted: list[st
     ]
     if plotted:
         lines.append("- `plots/`: metric histories by step (replicates as their mean, shaded ± 1 sample std) and final values by configuration (error bars ± 1 sample std): " + ", ".join(f"`{safe_name(p)}.png`" for p in plotted) + ".")
+    lines += _contents_lines(contents)
     lines += [
         f"- `{SUMS}`: SHA-256 of every other file.",
         "",
@@ -36,24 +41,32 @@ def render_readme(index: dict[str, Any], table: dict[str, Any], plotted: list[st
         render_markdown(table),
         "## Check it",
         "",
+        "Everything below works in this directory, offline; `manifest` is the `experiment-manifest` package "
+        f"(`pip install 'experiment-manifest[mlflow]=={__version__}'`).",
+        "",
         "```sh",
-        f"sha256sum -c {SUMS}          # every file is as published",
-        "manifest validate .              # the index, every manifest and every checksum",
+        f"sha256sum -c {SUMS}                  # every file is as published",
+        "manifest validate .                      # the index, every manifest and every checksum",
+        *(["manifest verify . --signature --key KEY.pub   # the authors' signatures (their public key, from them)"] if contents.get("signed") else []),
+        "manifest verify manifests/*.yaml         # data, code and environment against what was recorded",
         "```",
         "",
         "## Reproduce or build on it",
         "",
         "```sh",
-        "manifest import manifests/ --tracking-uri sqlite:///mlflow.db   # recreate the runs in MLflow",
-        "manifest verify manifests/<run>.yaml --repo <checkout>          # data, code and environment as recorded?",
-        "manifest reproduce manifests/<run>.yaml                         # re-run and compare every metric",
+        "manifest reproduce manifests/<run>.yaml --tracking-uri sqlite:///reproductions.db   # re-run, compare every metric",
+        "manifest import manifests/ --tracking-uri sqlite:///mlflow.db                         # the runs, in MLflow",
         "```",
         "",
-        "`manifest` is the `experiment-manifest` package (`pip install experiment-manifest[mlflow]`).",
+        ("The code is in `code/` and the data in `data/`, so `reproduce` needs neither a repository nor the network: "
+         "it unpacks the archive, checks it is the recorded commit, puts the data where the run read it, and runs the recorded command."
+         if contents.get("code") else "`reproduce` needs a checkout of the recorded commit: pass `--repo DIR`."),
         "",
         "## Cite",
         "",
     ]
+    lines.append("`CITATION.cff` says how to cite this material.")
+    lines.append("")
     cites = {json.dumps(c, sort_keys=True) for c in index.get("citations", [])}
     if cites:
         for c in sorted(cites):
@@ -64,3 +77,21 @@ def render_readme(index: dict[str, Any], table: dict[str, Any], plotted: list[st
     else:
         lines.append("Cite the paper this material accompanies; each manifest's `id` identifies one run, and `index.json` gives its digest.")
     return "\n".join(lines) + "\n"
+
+
+def _contents_lines(contents: dict[str, Any]) -> list[str]:
+    lines = [
+        "- `attestations/`: one in-toto Statement v1 (SLSA Provenance v1) per run: models as subjects, params and command, commit, data and lockfile.",
+        "- `boms/`: one CycloneDX 1.6 ML-BOM per model, with its model card.",
+        "- `ro-crate-metadata.json`: this directory as an RO-Crate (Process Run Crate): one CreateAction per run.",
+        "- `CITATION.cff`, `index.html` (one self-contained page: open it in a browser).",
+    ]
+    if contents.get("data"):
+        lines.append(f"- `data/`: the data inputs, as the runs read them ({len(contents['data'])} copies, each checked against its recorded digest).")
+    if contents.get("code"):
+        lines.append("- `code/`: for each commit, `<commit>.tar.gz` (its files, with the recorded uncommitted diff applied), the diff, and the raw commit object where the bundle is not anonymised.")
+    if contents.get("anonymized"):
+        lines.append("- This bundle is anonymised for double-blind review: names, e-mail addresses, hosts, paths and repository URLs are replaced by `anonymized`.")
+    if contents.get("signed"):
+        lines.append("- `signatures/`: DSSE envelopes (ed25519) over `index.json`, which lists every file's SHA-256, and over each statement.")
+    return lines

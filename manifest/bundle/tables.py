@@ -272,22 +272,22 @@ def _value(m: dict[str, Any], name: str) -> float | None:
     return to_float(metric["value"])
 
 
-def _header(table: dict[str, Any]) -> list[str]:
+def header_cells(table: dict[str, Any]) -> list[str]:
     """Column names: run, params, then n and each metric with its CI when there are replicates."""
     if not table.get("replicated"):
         return ["run", *table["param_columns"], *table["metrics"]]
     return ["run", *table["param_columns"], "n", *(c for k in table["metrics"] for c in (k, f"{k} {CONFIDENCE:.0%} CI"))]
 
 
-def _cells_of(table: dict[str, Any], r: dict[str, Any]) -> list[str]:
-    """A row's cells, in the order of :func:`_header`."""
+def row_cells(table: dict[str, Any], r: dict[str, Any]) -> list[str]:
+    """A row's cells, in the order of :func:`header_cells`."""
     params = [r["params"][k] for k in table["param_columns"]]
     if not table.get("replicated"):
         return [r["run"], *params, *(r["metrics"][k] for k in table["metrics"])]
     return [r["run"], *params, str(r["n"]), *(c for k in table["metrics"] for c in (r["metrics"][k], r["ci"][k]))]
 
 
-def _explanation(table: dict[str, Any]) -> list[str]:
+def explanation(table: dict[str, Any]) -> list[str]:
     """What the cells are, in plain text (Markdown note and, escaped, the LaTeX caption)."""
     notes = []
     if table["seed_params"]:
@@ -303,11 +303,11 @@ def _explanation(table: dict[str, Any]) -> list[str]:
 
 def render_markdown(table: dict[str, Any]) -> str:
     """The table in Markdown, and below it what its cells are."""
-    head = _header(table)
+    head = header_cells(table)
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for r in table["rows"]:
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells_of(table, r)) + " |")
-    return "\n".join(lines) + "\n" + "".join(f"\n{note}\n" for note in _explanation(table))
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in row_cells(table, r)) + " |")
+    return "\n".join(lines) + "\n" + "".join(f"\n{note}\n" for note in explanation(table))
 
 
 _TEX = {
@@ -337,9 +337,9 @@ def _tex(s: str) -> str:
 def render_latex(table: dict[str, Any], label: str = "tab:results") -> str:
     """A floating ``table`` with booktabs rules, a caption saying what the cells are (the notes of
     the Markdown table) and ``label`` for ``\\ref``."""
-    head = _header(table)
+    head = header_cells(table)
     spec = "l" * (1 + len(table["param_columns"])) + "r" * (len(head) - 1 - len(table["param_columns"]))
-    caption = " ".join(["Results by run and metric.", *_explanation(table)])
+    caption = " ".join(["Results by run and metric.", *explanation(table)])
     lines = [
         r"% requires \usepackage{booktabs}",
         r"\begin{table}[htbp]",
@@ -352,7 +352,7 @@ def render_latex(table: dict[str, Any], label: str = "tab:results") -> str:
         r"\midrule",
     ]
     for r in table["rows"]:
-        cells = [_tex(c) for c in _cells_of(table, r)]
+        cells = [_tex(c) for c in row_cells(table, r)]
         cells[0] = "{}" + cells[0] if cells[0].startswith("[") else cells[0]  # else the \\ before it takes "[...]" for a length
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]

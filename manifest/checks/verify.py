@@ -20,12 +20,15 @@ from __future__ import annotations
 import json
 import os
 import platform
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator, Literal
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+from ..bundle.contents import check_source
+from ..bundle.layout import BundleContext, bundle_context
 from ..core.digests import ALGORITHMS, DIR_HASH, UnhashableName, digest_bytes, digest_kind, file_digest, tree_digest
 from ..core.names import normalize_name
 from ..core.problems import InvalidManifest
@@ -33,6 +36,7 @@ from ..core.text import one_line
 from ..document.reader import Document, load_path
 from ..machine.git import GitState, changed_files, git_state, has_commit
 from ..machine.system import packages, platform_info
+from ..spec.rules.paths import relative_path_problem
 from ..spec.validation import require_valid, validate_data
 
 Verdict = Literal["pass", "warn", "fail"]
@@ -83,14 +87,26 @@ def verify(doc_or_path: Document | dict[str, Any] | str | os.PathLike[str], *, d
     :class:`~manifest.errors.UnreadableInput` when the file cannot be read.
     """
     data, base_dir, name = _load_valid(doc_or_path)
+    bundle = bundle_context(Path(name)) if name not in ("<data>", "-") else None
     repo_dir = Path(repo) if repo is not None else Path.cwd()
-    git = _git_state(repo_dir)
     root = Path(data_root) if data_root is not None else None
+    from_bundle = bundle is not None and repo is None and bundle.code is not None
+    git = GitState(None, reason="not used: the bundle holds the code") if from_bundle else _git_state(repo_dir)
+    located = {k: bundle.root / v.rstrip("/") for k, v in bundle.data.items() if not relative_path_problem(v.rstrip("/"))} if bundle is not None and root is None else {}
     items: list[VerifyItem] = []
-    items += check_data(data, data_root=root, run_dir=_run_dir(data, git), base_dir=base_dir)
-    items += check_code(data.get("code") or {}, git, repo_dir)
+    items += check_data(data, data_root=root, run_dir=_run_dir(data, git), base_dir=base_dir, located=located)
+    items += check_bundle_code(bundle, data.get("code") or {}) if from_bundle else check_code(data.get("code") or {}, git, repo_dir)
     items += check_environment(data.get("environment"))
     return VerifyReport(name, items)
+
+
+def check_bundle_code(bundle: BundleContext | None, code: dict[str, Any]) -> list[VerifyItem]:
+    """The bundle's source archive against the recorded commit and diff, offline and without a
+    repository (:func:`manifest.bundle.contents.check_source`)."""
+    assert bundle is not None and bundle.code is not None
+    with tempfile.TemporaryDirectory(prefix="manifest-verify-") as tmp:
+        result, _ = check_source(bundle.root, bundle.code, code, Path(tmp) / "source")
+    return [VerifyItem("code", "source archive", result.verdict, result.reason, code.get("commit"), bundle.code.get("commit"))]  # type: ignore[arg-type]
 
 
 def _load_valid(doc_or_path: Document | dict[str, Any] | str | os.PathLike[str]) -> tuple[dict[str, Any], Path, str]:
@@ -121,12 +137,13 @@ def _run_dir(data: dict[str, Any], git: GitState) -> Path | None:
 # --------------------------------------------------------------------------- data
 
 
-def check_data(data: dict[str, Any], *, data_root: Path | None, run_dir: Path | None, base_dir: Path) -> list[VerifyItem]:
-    """One item per data input: found and identical, different, missing, or not checkable."""
-    return [_check_input(inp, data_root, run_dir, base_dir) for inp in data.get("data") or []]
+def check_data(data: dict[str, Any], *, data_root: Path | None, run_dir: Path | None, base_dir: Path, located: dict[str, Path] | None = None) -> list[VerifyItem]:
+    """One item per data input: found and identical, different, missing, or not checkable;
+    ``located`` names where a bundle holds an input's copy (looked at first)."""
+    return [_check_input(inp, data_root, run_dir, base_dir, (located or {}).get(inp["name"])) for inp in data.get("data") or []]
 
 
-def _check_input(inp: dict[str, Any], data_root: Path | None, run_dir: Path | None, base_dir: Path) -> VerifyItem:
+def _check_input(inp: dict[str, Any], data_root: Path | None, run_dir: Path | None, base_dir: Path, copy: Path | None = None) -> VerifyItem:
     name = inp["name"]
     digest = {a: v for a, v in (inp.get("digest") or {}).items() if a in ALGORITHMS or a == DIR_HASH}
     size = inp.get("size")
@@ -143,6 +160,8 @@ def _check_input(inp: dict[str, Any], data_root: Path | None, run_dir: Path | No
     if not uri:
         return item("warn", "nothing to check: no uri recorded")
     candidates, remote = _locations(uri, data_root, run_dir, base_dir)
+    if copy is not None:
+        candidates, remote = [copy], None
     found = next((p for p in candidates if p.exists()), None)
     if found is None:
         if remote:

@@ -36,6 +36,9 @@ COMMANDS = {
     "verify": "manifest.cli.cmd_verify",
     "env": "manifest.cli.cmd_env",
     "digest": "manifest.cli.cmd_digest",
+    "keygen": "manifest.cli.cmd_keygen",
+    "sign": "manifest.cli.cmd_sign",
+    "convert": "manifest.cli.cmd_convert",
 }
 
 

@@ -11,11 +11,32 @@ from typing import Any
 
 import click
 
-from ..bundle.writing import finish, prepare_dir, write_bundle
+from ..bundle.archive import write_zip
+from ..bundle.contents import MAX_DATA_BYTES
+from ..bundle.writing import BundleOptions, finish, prepare_dir, write_bundle
 from ..core.problems import NotFound, Problem
 from ..core.uris import strip_credentials
 from ..document.reader import load_path
 from .app import MaskedStream, jobs_option, messages, quiet_option, report_option, tracking_uri_option
+from .keys_options import key_inside, passphrase_options, read_passphrase
+
+
+class ByteSize(click.ParamType):
+    """A size in bytes, with an optional K, M, G or T suffix (powers of 1024)."""
+
+    name = "size"
+    _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().upper().removesuffix("B").removesuffix("I")
+        unit = text[-1:] if text[-1:] in self._UNITS and text[-1:] else ""
+        number = text[: len(text) - len(unit)]
+        if not number.isdigit():
+            self.fail(f"{value!r} is not a size such as 1048576, 500M or 2G", param, ctx)
+        return int(number) * self._UNITS[unit]
+
 
 
 @dataclass(frozen=True)
@@ -36,6 +57,18 @@ class ExportArgs:
     with_artifacts: bool
     bundle_dir: str | None
     metric_names: str | None
+    with_data: bool
+    max_data_size: int
+    with_code: bool
+    repo: str | None
+    data_root: str | None
+    anonymize: bool
+    anonymize_terms: tuple[str, ...]
+    archive: bool
+    sign_key: str | None
+    passphrase_file: str | None
+    passphrase_env: str | None
+    ask_passphrase: bool
     force: bool
     quiet: bool
     report: str
@@ -51,12 +84,36 @@ class ExportArgs:
             raise click.UsageError("--bundle DIR and -o are alternatives")
         if self.output != "-" and not self.bundle_dir:
             _check_parent(self.output)
+        bundle_only = {"--with-data": self.with_data, "--with-code": self.with_code, "--anonymize": self.anonymize, "--anonymize-term": self.anonymize_terms, "--archive": self.archive, "--sign-key": self.sign_key, "--metrics": self.metric_names}
+        used = [k for k, v in bundle_only.items() if v]
+        if used and not self.bundle_dir:
+            raise click.UsageError(f"{', '.join(used)} go(es) with --bundle DIR")
+        if self.anonymize_terms and not self.anonymize:
+            raise click.UsageError("--anonymize-term goes with --anonymize")
+        if (self.passphrase_file or self.passphrase_env or self.ask_passphrase) and not self.sign_key:
+            raise click.UsageError("the passphrase options go with --sign-key")
+        if self.sign_key and self.bundle_dir and key_inside(self.sign_key, self.bundle_dir):
+            raise click.UsageError(f"--sign-key {self.sign_key} lies inside the bundle directory: the private key would be shipped with it")
         if self.report == "json" and self.output == "-" and not self.bundle_dir:
             raise click.UsageError("--report json needs -o FILE or DIRECTORY (standard output would hold the manifest)")
 
     @property
     def metrics(self) -> list[str] | None:
         return [m.strip() for m in self.metric_names.split(",") if m.strip()] if self.metric_names else None
+
+    def bundle_options(self, log: Any) -> BundleOptions:
+        """The bundle's options; a signing key is loaded here, before anything is exported, so a
+        wrong passphrase fails at once."""
+        key = None
+        if self.sign_key:
+            from ..signing.keys import load_signing_key  # lazy: cryptography, only for --sign-key
+
+            key = load_signing_key(Path(self.sign_key), read_passphrase(self.passphrase_file, self.passphrase_env, self.ask_passphrase), log=log)
+        return BundleOptions(
+            metrics=self.metrics, with_data=self.with_data, max_data_bytes=self.max_data_size, with_code=self.with_code,
+            repo=Path(self.repo) if self.repo else None, data_root=Path(self.data_root) if self.data_root else None,
+            anonymize=self.anonymize, anonymize_terms=self.anonymize_terms, sign_key=key,
+        )
 
     def options(self, progress: Any) -> Any:
         from ..tracking.exporting.options import ExportOptions  # lazy: the tracking layer imports MLflow (~1.5 s)
@@ -91,6 +148,16 @@ def _check_parent(output: str) -> None:
 @click.option("--with-artifacts", is_flag=True, help="Copy the run's artifacts next to the manifest.")
 @click.option("--bundle", "bundle_dir", metavar="DIR", help="Write a paper bundle: manifests, index, results tables, plots, README, SHA256SUMS.")
 @click.option("--metrics", "metric_names", metavar="NAMES", help="Comma-separated metrics for the bundle's table and plots [default: all].")
+@click.option("--with-data", is_flag=True, help="Bundle: copy the data inputs that are local files or directories into data/, each checked against its recorded digest.")
+@click.option("--max-data-size", type=ByteSize(), default=MAX_DATA_BYTES, show_default="1G", metavar="SIZE", help="Bundle: largest data input --with-data copies (e.g. 500M, 2G); larger ones are listed as not copied.")
+@click.option("--with-code", is_flag=True, help="Bundle: a source archive of each recorded commit with its recorded diff applied (plus the diff and the commit object) in code/.")
+@click.option("--repo", type=click.Path(exists=True, file_okay=False), metavar="DIR", help="Bundle: the git checkout that holds the recorded commits [default: the recorded repository, else the current directory's].")
+@click.option("--data-root", type=click.Path(exists=True, file_okay=False), metavar="DIR", help="Bundle: look for data inputs here first (DIR/URI, or DIR/FILENAME for absolute paths).")
+@click.option("--anonymize", is_flag=True, help="Bundle: for double-blind review, remove user and host names, e-mail addresses, paths, repository URLs and authors from every file the tool writes.")
+@click.option("--anonymize-term", "anonymize_terms", multiple=True, metavar="TEXT", help="Bundle, with --anonymize: one more name to remove (repeatable), e.g. a lab or project name.")
+@click.option("--archive", is_flag=True, help="Bundle: also write DIR.zip, the same bytes for the same bundle (SOURCE_DATE_EPOCH fixes the times), ready to deposit.")
+@click.option("--sign-key", type=click.Path(exists=True, dir_okay=False), metavar="KEY", help="Bundle: sign index.json (which lists every file's SHA-256) and each in-toto statement with this ed25519 private key (manifest keygen).")
+@passphrase_options("the --sign-key key")
 @click.option("--force", is_flag=True, help="Replace manifest files that exist, or a bundle directory that is not empty.")
 @quiet_option()
 @report_option()
@@ -108,7 +175,11 @@ def command(**kwargs: Any) -> None:
     (or an experiment without runs), 5 run still RUNNING (see --allow-running), a manifest file
     that exists or a bundle directory not empty (see --force).
 
-    With --bundle DIR, the runs become a directory for a paper's supplementary material.
+    With --bundle DIR, the runs become a directory for a paper's supplementary material: manifests,
+    results tables, plots, README, index.html, RO-Crate, CITATION.cff, in-toto statements,
+    CycloneDX ML-BOMs and SHA256SUMS; --with-data and --with-code make it self-contained, so a
+    reviewer can verify and reproduce it offline. Exit status besides the above: 4 a data input or
+    commit to bundle not found, 6 a data input that differs from its recorded digest.
     """
     args = ExportArgs(**kwargs)
     args.check()
@@ -188,6 +259,7 @@ def _bundle(args: ExportArgs, uri: str, bar: Any, say: Any) -> dict[str, Any]:
     from ..tracking.exporting.files import export_to_files  # lazy: MLflow
     from ..tracking.store import client  # lazy: MLflow
 
+    options = args.bundle_options(say)
     cl = client(uri)
     ids, model = _model_runs(args, cl, uri, say) if args.model else (_run_ids(args, cl, uri), None)
     target = Path(args.bundle_dir or "")
@@ -196,11 +268,18 @@ def _bundle(args: ExportArgs, uri: str, bar: Any, say: Any) -> dict[str, Any]:
         written = export_to_files(cl, ids, tracking_uri=uri, output=str(tmp / "manifests"), fmt=args.fmt, options=args.options(bar), many=True, log=say, selection=_selection(args), model=model)
         manifests = [(Path(w), load_path(w).data) for w in written]
         source = {"experiment": args.experiment, "filter": args.filter_string, "tracking_uri": strip_credentials(uri), "citations": [m["citation"] for _, m in manifests if m.get("citation")]}
-        write_bundle(tmp, manifests, metrics=args.metrics, source={k: v for k, v in source.items() if v}, log=say)
+        write_bundle(tmp, manifests, source={k: v for k, v in source.items() if v}, log=say, options=options)
         finish(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     say(f"bundle written to {target}/ ({len(written)} manifests); check it with: manifest validate {target}")
     final = [str(target / Path(w).relative_to(tmp)) for w in written]
-    return {**_report(ids, final, target / "manifests" / "export-index.json"), "bundle": str(target)}
+    report = {**_report(ids, final, target / "manifests" / "export-index.json"), "bundle": str(target)}
+    if args.archive:
+        zip_path = target.with_name(target.name + ".zip")
+        write_zip(target, zip_path)
+        say(f"archive written to {zip_path}")
+        report["archive"] = str(zip_path)
+    return report
+

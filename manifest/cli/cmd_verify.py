@@ -1,15 +1,21 @@
-"""``manifest verify``: a manifest against this machine, without running anything. No MLflow."""
+"""``manifest verify``: a manifest against this machine, without running anything; or, with
+``--signature --key PUB``, a bundle against its signatures, offline. No MLflow."""
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
 
+from ..bundle.signatures import check_signatures
 from ..checks.verify import REPORTERS, verify
-from ..core.problems import EXIT_INVALID, EXIT_OK
+from ..core.problems import EXIT_INVALID, EXIT_OK, Problem
+from ..core.text import fs_text
+from ..signing.keys import VerifyKey, load_public_key
 
 _DIR = click.Path(exists=True, file_okay=False, dir_okay=True)
 
@@ -22,6 +28,8 @@ class VerifyArgs:
     data_root: str | None
     repo: str | None
     fmt: str
+    signature: bool = False
+    key: str | None = None
 
 
 @click.command("verify")
@@ -29,6 +37,8 @@ class VerifyArgs:
 @click.option("--data-root", type=_DIR, metavar="DIR", help="Look for data inputs here: DIR/URI for relative URIs, DIR/FILENAME for absolute paths and file:// or remote URIs not found as they are.")
 @click.option("--repo", type=_DIR, metavar="DIR", help="Git checkout to compare with the manifest's code [default: the repository holding the current directory].")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output for people or for machines.")
+@click.option("--signature", is_flag=True, help="Check the DSSE signatures of bundle directories (PATH... are bundles) with --key, instead of a manifest against this machine.")
+@click.option("--key", metavar="PUB", type=click.Path(exists=True, dir_okay=False), help="The signer's ed25519 public key (KEY.pub from `manifest keygen`), for --signature.")
 def command(**kwargs: Any) -> None:
     """Check data, code and environment against a manifest, without running anything.
 
@@ -42,8 +52,18 @@ def command(**kwargs: Any) -> None:
     turn (--format json: one JSON document per manifest, one per line block). Exit status 0 when
     nothing fails (warnings allowed), 1 when a check fails or a manifest is invalid, 2 for usage
     errors or an unreadable manifest.
+
+    With --signature --key PUB, each PATH is a bundle directory, checked offline: the envelopes
+    over index.json and each attestations/*.intoto.json must be there and verify with PUB, each of
+    those files must be what its envelope signs, and every other file must have the size and
+    SHA-256 the signed index lists (a file it does not list is reported too). One line per
+    problem, naming the file, then a summary; exit status 0 when every signature verifies and
+    covers the bundle as it is, 1 on any problem, 2 for usage errors (a key that is not an ed25519
+    public key, cryptography not installed).
     """
     args = VerifyArgs(**kwargs)
+    if args.signature or args.key:
+        sys.exit(_verify_signatures(args))
     ok = True
     for path in args.paths:
         report = verify(path, data_root=args.data_root, repo=args.repo)
@@ -64,3 +84,35 @@ def _hint(report: Any, args: VerifyArgs) -> str | None:
     if "code" in failed and not args.repo:
         tips.append("the code differs from this checkout; to compare another one, pass --repo DIR")
     return "; ".join(tips) or None
+
+
+def _verify_signatures(args: VerifyArgs) -> int:
+    """``--signature``: every bundle of ``args.paths`` against its signatures and ``--key``."""
+    if not args.signature:
+        raise click.UsageError("--key PUB goes with --signature")
+    if args.key is None:
+        raise click.UsageError("--signature needs --key PUB, the signer's public key")
+    if args.data_root or args.repo:
+        raise click.UsageError("--data-root and --repo do not go with --signature, which checks a bundle against its signatures")
+    for path in args.paths:
+        if not Path(path).is_dir():
+            raise click.UsageError(f"--signature checks bundle directories; {fs_text(path)} is not a directory")
+    key = load_public_key(args.key)
+    ok = True
+    for path in args.paths:
+        problems = check_signatures(Path(path), key)
+        click.echo(_render_signatures(path, key, problems, args.fmt), nl=False)
+        ok = ok and not problems
+    return EXIT_OK if ok else EXIT_INVALID
+
+
+def _render_signatures(path: str, key: VerifyKey, problems: list[Problem], fmt: str) -> str:
+    """One line per problem (as ``manifest validate`` shows them) and a summary, or one JSON document."""
+    if fmt == "json":
+        return json.dumps({"bundle": path, "keyid": key.keyid, "valid": not problems, "problems": [p.to_dict() for p in problems]}, indent=2, ensure_ascii=False) + "\n"
+    lines = [p.format() for p in problems]
+    if problems:
+        lines.append(f"signatures of {fs_text(path)}: {len(problems)} problem{'s' if len(problems) != 1 else ''} with key {key.keyid}")
+    else:
+        lines.append(f"signatures of {fs_text(path)}: every signature verifies with key {key.keyid}, and every file is as signed")
+    return "\n".join(lines) + "\n"

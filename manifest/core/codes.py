@@ -230,6 +230,7 @@ _register(
     ("data-unavailable", "a data input that --with-data cannot copy: missing, remote, or above the size limit"),
     ("code-unavailable", "the recorded code cannot be archived, or read from the bundle"),
     ("code-archive-mismatch", "a bundle's source archive is not the recorded commit with the recorded diff"),
+    ("identity-leak", "an anonymised bundle would still name a person, host or path in a file the tool wrote"),
 )
 _register(
     "12.5", "error",

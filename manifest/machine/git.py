@@ -5,6 +5,7 @@ no external diff drivers), and the git state of a directory is read from it.
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,3 +154,108 @@ def checkout(repo: Path, commit: str) -> None:
 def apply_diff(repo: Path, diff_file: Path) -> None:
     """Apply a binary diff (as ``git diff --binary`` writes it) to the work tree."""
     run_git(repo, "apply", "--binary", "--whitespace=nowarn", "--", str(diff_file.resolve()))
+
+
+# --------------------------------------------------------------------------- source trees (bundles)
+
+#: git's modes for what a source tree may hold: a file, an executable file, a symbolic link.
+BLOB_MODES = {"100644": 0o644, "100755": 0o755, "120000": 0o777}
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One blob of a commit's tree: its path, git mode and content (a link's target for 120000)."""
+
+    path: str
+    mode: str
+    data: bytes
+
+
+def commit_tree(repo: Path, commit: str) -> tuple[str, list[TreeEntry], list[str]]:
+    """The tree id of ``commit``, every blob of it (read with one ``git cat-file --batch``), and
+    the paths of submodules, which a source archive cannot hold.
+
+    ``git archive`` is not used: ``export-ignore`` and ``export-subst`` attributes would make the
+    archive differ from the commit, and a bundle proves its archive *is* the commit.
+    """
+    tree = run_git(repo, "rev-parse", "--verify", f"{commit}^{{tree}}")
+    listing_ = run_git(repo, "ls-tree", "-r", "-z", "--full-tree", commit, binary=True)
+    blobs: list[tuple[str, str, str]] = []
+    submodules: list[str] = []
+    for rec in listing_.split(b"\0"):
+        if not rec:
+            continue
+        meta, _, path = rec.partition(b"\t")
+        mode, kind, sha = meta.decode().split(" ")
+        name = path.decode("utf-8", "surrogateescape")
+        if kind == "commit":
+            submodules.append(name)
+        elif kind == "blob":
+            blobs.append((mode, sha, name))
+    proc = subprocess.run([*_GIT, "cat-file", "--batch"], cwd=repo, input="".join(f"{sha}\n" for _, sha, _ in blobs).encode(), capture_output=True, timeout=GIT_TIMEOUT)
+    if proc.returncode != 0:
+        raise GitFailed(proc.stderr.decode("utf-8", "replace").strip() or "git cat-file failed")
+    out, pos, entries = proc.stdout, 0, []
+    for mode, sha, name in blobs:
+        header_end = out.index(b"\n", pos)
+        size = int(out[pos:header_end].split(b" ")[2])
+        data = out[header_end + 1:header_end + 1 + size]
+        pos = header_end + 1 + size + 1
+        entries.append(TreeEntry(name, mode, data))
+    return tree, entries, submodules
+
+
+def commit_object(repo: Path, commit: str) -> bytes:
+    """The raw commit object (``git cat-file commit``): hashed, it gives the commit id back."""
+    data: bytes = run_git(repo, "cat-file", "commit", commit, binary=True)
+    return data
+
+
+def commit_id(obj: bytes) -> str:
+    """The id of a raw commit object: SHA-1 of ``commit <size>\\0<object>`` (git's object format)."""
+    return hashlib.sha1(b"commit %d\0" % len(obj) + obj).hexdigest()  # noqa: S324 - git's object id, not a security digest
+
+
+def tree_of_commit(obj: bytes) -> str | None:
+    """The ``tree`` line of a raw commit object."""
+    first = obj.split(b"\n", 1)[0]
+    return first[5:].decode("ascii", "replace") if first.startswith(b"tree ") else None
+
+
+def tree_id(root: Path) -> str:
+    """git's tree id of a directory (files, executables, symbolic links; empty directories do not
+    exist for git), computed without git, so a reviewer can check an unpacked archive offline."""
+    entries: list[tuple[bytes, bytes, bytes]] = []  # (sort key, mode, raw 20-byte id)
+    for child in root.iterdir():
+        name = os.fsencode(child.name)
+        if child.is_symlink():
+            entries.append((name, b"120000", _object_id(b"blob", os.fsencode(os.readlink(child)))))
+        elif child.is_dir():
+            sub = tree_id(child)
+            if sub != EMPTY_TREE:
+                entries.append((name + b"/", b"40000", bytes.fromhex(sub)))
+        elif child.is_file():
+            mode = b"100755" if child.stat().st_mode & 0o111 else b"100644"
+            entries.append((name, mode, _object_id(b"blob", child.read_bytes())))
+    body = b"".join(mode + b" " + key.rstrip(b"/") + b"\0" + oid for key, mode, oid in sorted(entries))
+    return _object_id(b"tree", body).hex()
+
+
+def _object_id(kind: bytes, body: bytes) -> bytes:
+    return hashlib.sha1(kind + b" %d\0" % len(body) + body).digest()  # noqa: S324 - git's object id
+
+
+#: The id git gives a tree with nothing in it.
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+def apply_diff_in(directory: Path, diff_file: Path, *, reverse: bool = False) -> None:
+    """Apply (or take back) a ``git diff --binary`` patch to a plain directory, not a repository.
+
+    ``GIT_DIR`` points nowhere, so git never climbs to a repository that holds ``directory``.
+    """
+    args = ["apply", "--binary", "--whitespace=nowarn", *(["--reverse"] if reverse else []), "--", str(diff_file.resolve())]
+    env = {**os.environ, "GIT_DIR": str(directory / ".no-git"), "GIT_CEILING_DIRECTORIES": str(directory.parent)}
+    proc = subprocess.run([*_GIT, *args], cwd=directory, capture_output=True, timeout=GIT_TIMEOUT, env=env)
+    if proc.returncode != 0:
+        raise GitFailed(proc.stderr.decode("utf-8", "replace").strip() or "git apply failed")

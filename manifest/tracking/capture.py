@@ -44,6 +44,9 @@ DEFAULT_ENV_ALLOWLIST = (
     "PYTHONHASHSEED", "CUBLAS_WORKSPACE_CONFIG", "CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
     "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "TF_DETERMINISTIC_OPS", "TF_CUDNN_DETERMINISTIC",
 )
+#: Manifest fields the run itself may record (who made it, its licence, how to cite it), which
+#: MLflow has no place for: they travel in the context, and export copies them as they are.
+CREDIT_FIELDS = ("authors", "license", "citation")
 _SECRET_NAME = re.compile(r"(?i)(token|secret|passw|credential|api[_-]?key|private|auth)")
 
 
@@ -136,6 +139,7 @@ def collect_context(
     config_files: Sequence[str | os.PathLike[str]] = (),
     untracked_files: Sequence[str | os.PathLike[str]] = (),
     container: Mapping[str, Any] | None = None,
+    credits: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], bytes | None]:
     """The context (as manifest fields) and the git diff bytes (when dirty), without logging.
 
@@ -175,6 +179,10 @@ def collect_context(
         "environment": env,
         "data": [_data_entry(d, cwd) for d in data],
     }
+    for key, value in (credits or {}).items():
+        if key not in CREDIT_FIELDS:
+            raise ValueError(f"unknown credit field {key!r}: use {', '.join(CREDIT_FIELDS)} (as in a manifest)")
+        ctx[key] = json.loads(json.dumps(value))
     if git.reason:
         ctx["git"] = {"available": False, "reason": git.reason}
     if skipped:
@@ -234,10 +242,15 @@ def log_context(
     config_files: Sequence[str | os.PathLike[str]] = (),
     untracked_files: Sequence[str | os.PathLike[str]] = (),
     container: Mapping[str, Any] | None = None,
+    authors: Sequence[Mapping[str, Any]] | None = None,
+    license: str | None = None,
+    citation: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Collect the context and log it to the active run (or ``run_id``); returns the context.
 
     ``config_files``, ``untracked_files`` and ``container`` are described at :func:`collect_context`.
+    ``authors``, ``license`` and ``citation`` are the manifest's fields of those names (spec), for a
+    bundle's CITATION.cff, RO-Crate and page.
 
     ``data`` items are paths or mappings ``{"path": ..., "name": ..., "role": ..., "uri": ...}``
     (other keys, such as ``split`` or ``license``, are copied into the manifest's data input);
@@ -245,7 +258,8 @@ def log_context(
     input of the same name at export.
     """
 
-    ctx, diff = collect_context(data, seeds, command_template, env_allowlist, determinism, config_files=config_files, untracked_files=untracked_files, container=container)
+    credits = {k: v for k, v in (("authors", list(authors) if authors else None), ("license", license), ("citation", citation)) if v}
+    ctx, diff = collect_context(data, seeds, command_template, env_allowlist, determinism, config_files=config_files, untracked_files=untracked_files, container=container, credits=credits)
     if run_id is None:
         active = mlflow.active_run()
         if active is None:

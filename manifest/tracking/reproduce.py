@@ -48,6 +48,8 @@ from mlflow import MlflowClient
 from mlflow.entities import RunTag
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
+from ..bundle.contents import check_source, place_data
+from ..bundle.layout import BundleContext, bundle_context
 from ..core.digests import file_digest
 from ..core.problems import CannotRun, ManifestError, Problem
 from ..core.reals import to_float
@@ -223,8 +225,32 @@ def plan(path: str | Path, *, repo: Path | None = None, pass_env: tuple[str, ...
     diff_file = _diff_file(doc, code)
     argv = fill_template(list(template), m.get("params") or {})
     names = sorted([*_passed(pass_env), "MLFLOW_TRACKING_URI", "MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID"])
-    p = Plan(argv, code.get("working_directory") or "", _source_repository(code, commit, repo), commit, bool(code.get("dirty")), names)
+    bundle = _bundle_code(doc, repo)
+    source = f"{bundle.root / str(bundle.code['archive'])} (the bundle's source archive)" if bundle is not None and bundle.code else _source_repository(code, commit, repo)
+    p = Plan(argv, code.get("working_directory") or "", source, commit, bool(code.get("dirty")), names)
     return doc, p, diff_file
+
+
+def _bundle_code(doc: Document, repo: Path | None) -> BundleContext | None:
+    """The bundle holding the manifest, when it has the code and no ``--repo`` says otherwise."""
+    if repo is not None or doc.base_dir is None or doc.name in ("-", "<data>"):
+        return None
+    ctx = bundle_context(Path(doc.name))
+    return ctx if ctx is not None and ctx.code is not None else None
+
+
+def code_from_bundle(bundle: BundleContext, code: dict[str, Any], workdir: Path, log: Callable[[str], None]) -> Path:
+    """The bundle's source archive unpacked under ``workdir``, once it is shown to be the recorded
+    commit with the recorded diff (nothing unchecked is run)."""
+    dest = workdir / "checkout"
+    if dest.exists():
+        shutil.rmtree(dest)
+    assert bundle.code is not None
+    result, src = check_source(bundle.root, bundle.code, code, dest)
+    if result.verdict == "fail" or src is None:
+        raise CannotRun(Problem("code-archive-mismatch", result.reason, "/code/commit"))
+    log(f"reproduce: {'warning: ' if result.verdict == 'warn' else ''}{result.reason}")
+    return src
 
 
 def reproduce(
@@ -262,10 +288,15 @@ def reproduce(
     work.mkdir(parents=True, exist_ok=True)
     private_dir: Path | None = None
     try:  # a work directory of our own, and the private store, go away whatever happens
-        checkout_dir = obtain_code(code, work.resolve(), repo, diff_file, log)
+        bundle = _bundle_code(doc, repo)
+        checkout_dir = code_from_bundle(bundle, code, work.resolve(), log) if bundle is not None else obtain_code(code, work.resolve(), repo, diff_file, log)
         cwd = checkout_dir / PurePosixPath(the_plan.working_directory or ".")
         if not cwd.resolve().is_relative_to(checkout_dir.resolve()):
             raise CannotRun(Problem("unsafe-path", f"the working directory {the_plan.working_directory!r} resolves outside the checkout", "/code/working_directory"))
+        ctx = bundle_context(Path(doc.name)) if doc.base_dir is not None and doc.name not in ("-", "<data>") else None
+        if ctx is not None and ctx.data:
+            placed = place_data(ctx.root, ctx.data, m, cwd)
+            log(f"reproduce: the bundle's data copies put where the run read them: {', '.join(placed) or 'none (absolute or remote URIs)'}")
         target = TargetStore.open(_absolute_sqlite(resolve_tracking_uri(tracking_uri)), experiment or reproduction_experiment(m))
         private_dir = Path(tempfile.mkdtemp(prefix="manifest-reproduce-store-"))
         private = PrivateStore.create(private_dir, m)
@@ -376,6 +407,10 @@ class TargetStore:
     def open(cls, uri: str, experiment: str) -> TargetStore:
         cl = make_client(uri, check=not uri.startswith("sqlite:"))
         with mlflow_errors(uri, "(reproduce)"):  # before anything runs: a deleted experiment is refused now
+            if uri.startswith("sqlite:///") and cl.get_experiment_by_name(experiment) is None:
+                # artifacts beside the database, not in ./mlruns of wherever the reviewer stands (a bundle, say)
+                db = Path(uri.removeprefix("sqlite:///"))
+                cl.create_experiment(experiment, artifact_location=(db.parent / f"{db.stem}-artifacts").as_uri())
             exp_id = experiment_for(cl, experiment, uri)
         return cls(uri, cl, experiment, exp_id)
 

@@ -26,6 +26,7 @@ from ...core.times import ms_to_timestamp, now_timestamp
 from ...core.uris import EMBEDDED_URI, mask_uri, strip_credentials
 from ...document.writer import dumps_history
 from ...spec.rules.tags import RESERVED_PREFIXES
+from ..capture import CREDIT_FIELDS
 from ..histories import fetch_histories
 from ..store import mlflow_errors
 from ..tags import CONTEXT_DIR, CONTEXT_NAME, DIFF_NAME, MAPPED_TAGS, TAG_DERIVED_ID, TAG_DERIVED_RELATION, TAG_DERIVED_SHA256, TAG_RUN_ERROR
@@ -131,6 +132,9 @@ class _Build:
         m["artifacts"] = _artifacts(self.client, info.run_id, self.opts, self.stem, self.tmp, self.out)
         m["models"] = models
         m["tags"] = {k: v for k, v in tags.items() if not k.startswith(RESERVED_PREFIXES)}  # the others come from fields
+        for key in CREDIT_FIELDS:  # who made it, under which licence, how to cite it: as the run recorded
+            if ctx.get(key):
+                m[key] = ctx[key]
         if ctx.get("git", {}).get("available") is False:
             self.out.warnings.append(f"the training script was not in a git repository: {ctx['git'].get('reason')}")
         return {k: v for k, v in m.items() if v}

@@ -23,7 +23,7 @@ from ...core.problems import ManifestError, NotFound, Problem, Refused
 from ...core.text import one_line
 from ...core.times import ts_to_ms
 from ...core.uris import mask_uri
-from ..capture import write_context_dir
+from ..capture import CREDIT_FIELDS, write_context_dir
 from ..exporting.datasets import CAPTURED_DATA_FIELDS
 from ..store import mlflow_errors
 from ..tags import (
@@ -122,6 +122,9 @@ def _context(data: dict[str, Any], code_files: dict[tuple[str, int], Path] | Non
     ctx: dict[str, Any] = {"context_version": CONTEXT_VERSION, "imported": True, "code": ctx_code, "data": ctx_data}
     if data.get("environment"):
         ctx["environment"] = data["environment"]
+    for key in CREDIT_FIELDS:
+        if data.get(key):
+            ctx[key] = data[key]
     return ctx
 
 
