@@ -3,7 +3,9 @@
 Trains the iris RandomForest with MLflow (and the capture API), exports the run as a manifest,
 validates it, imports it as a new run, and compares the two side by side; then trains a second
 version, compares the versions from their manifests, promotes it and rolls back by moving the
-registry alias; finally writes and checks a paper bundle. Everything goes under .demo/.
+registry alias; writes and checks a paper bundle; finally makes the reviewer's copy (data and
+code inside, anonymised, signed, zipped) and checks and re-runs it where it is unpacked.
+Everything goes under .demo/.
 """
 
 from __future__ import annotations
@@ -78,6 +80,19 @@ def main() -> int:
     sh(str(BIN / "manifest"), "export", "--experiment", "iris-random-forest", "--bundle", str(DEMO / "paper"), "--with-models", "--metrics", "accuracy,f1_macro,accuracy_by_trees")
     sh(str(BIN / "manifest"), "validate", str(DEMO / "paper"))
     print((DEMO / "paper" / "results.md").read_text())
+    print("\n== 6. The reviewer's copy: data and code inside, anonymised, signed, zipped; checked and re-run where it is unpacked")
+    sh(str(BIN / "manifest"), "keygen", str(DEMO / "keys" / "author"))
+    sh(str(BIN / "manifest"), "export", "--experiment", "iris-random-forest", "--bundle", str(DEMO / "review"), "--with-models", "--with-data", "--with-code", "--anonymize", "--archive", "--sign-key", str(DEMO / "keys" / "author"), cwd=EXAMPLE)
+    unpacked = DEMO / "reviewer"
+    import zipfile
+
+    with zipfile.ZipFile(DEMO / "review.zip") as zf:
+        zf.extractall(unpacked)
+    sh(str(BIN / "manifest"), "validate", ".", cwd=unpacked)
+    sh(str(BIN / "manifest"), "verify", ".", "--signature", "--key", str(DEMO / "keys" / "author.pub"), cwd=unpacked)
+    sh(str(BIN / "manifest"), "verify", ".", cwd=unpacked)
+    first = sorted((unpacked / "manifests").glob("rf-100-trees-*.yaml"))[0]
+    sh(str(BIN / "manifest"), "reproduce", "--yes", str(first.relative_to(unpacked)), "--tracking-uri", f"sqlite:///{DEMO}/review.db", cwd=unpacked)
     print(f"demo finished in {time.monotonic() - t0:.0f} s; everything is under {DEMO}/")
     return 0
 

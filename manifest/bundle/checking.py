@@ -68,12 +68,9 @@ def _check_index(d: Path) -> list[Problem]:
         return [Problem("bundle-index-missing", f"{INDEX} is missing or not a bundle index", file=str(d / INDEX))]
     problems: list[Problem] = []
     for e in index.get("manifests", []):
-        rel = e.get("path") if isinstance(e, dict) else None
-        why = relative_path_problem(rel) if isinstance(rel, str) and rel else "is not a path"
-        if why:
-            problems.append(Problem("unsafe-path", f"an entry of {INDEX} names {one_line(str(rel))!r}, which {why}; a bundle lists only files inside it", file=str(d / INDEX)))
+        p = _entry_path(d, e, problems)
+        if p is None:
             continue
-        p = d / rel
         if not p.is_file():
             problems.append(Problem("bundle-manifest-missing", f"{e.get('path')} is listed in {INDEX} but missing", file=str(p)))
         elif file_digest(p)[1]["sha256"] != e.get("sha256"):
@@ -88,14 +85,12 @@ def _check_files(d: Path, files: object) -> list[Problem]:
         return []
     if not isinstance(files, list):
         return [Problem("bundle-index-mismatch", f"{INDEX}: 'files' is not a list", file=str(d / INDEX))]
-    problems = []
+    problems: list[Problem] = []
     for e in files:
-        rel = e.get("path") if isinstance(e, dict) else None
-        why = relative_path_problem(rel) if isinstance(rel, str) and rel else "is not a path"
-        if why:
-            problems.append(Problem("unsafe-path", f"an entry of {INDEX} names {one_line(str(rel))!r}, which {why}; a bundle lists only files inside it", file=str(d / INDEX)))
+        p = _entry_path(d, e, problems)
+        if p is None:
             continue
-        p = d / rel
+        rel = e["path"]
         if not p.is_file():
             problems.append(Problem("bundle-file-missing", f"{rel} is listed in {INDEX} but missing", file=str(p)))
             continue
@@ -103,3 +98,13 @@ def _check_files(d: Path, files: object) -> list[Problem]:
         if size != e.get("size") or digest["sha256"] != e.get("sha256"):
             problems.append(Problem("bundle-index-mismatch", f"{rel}: size {size}, sha256 {digest['sha256']}; {INDEX} says size {e.get('size')}, sha256 {e.get('sha256')}", file=str(p)))
     return problems
+
+
+def _entry_path(d: Path, e: object, problems: list[Problem]) -> Path | None:
+    """The file an index entry names inside ``d``, or ``None`` (and a problem) for an unsafe path."""
+    rel = e.get("path") if isinstance(e, dict) else None
+    why = relative_path_problem(rel) if isinstance(rel, str) and rel else "is not a path"
+    if why:
+        problems.append(Problem("unsafe-path", f"an entry of {INDEX} names {one_line(str(rel))!r}, which {why}; a bundle lists only files inside it", file=str(d / INDEX)))
+        return None
+    return d / str(rel)

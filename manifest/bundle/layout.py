@@ -17,6 +17,7 @@ Layout of a bundle directory::
     CITATION.cff       how to cite it (Citation File Format 1.2.0)
     index.html         one self-contained page: tables, plots, every run, how to check it
     ro-crate-metadata.json  the RO-Crate (Process Run Crate) describing all of the above
+    tools/             the wheel of the experiment-manifest version that wrote the bundle
     signatures/        DSSE envelopes over index.json and each statement (--sign-key)
     SHA256SUMS         every other file; `sha256sum -c SHA256SUMS` checks them
 
@@ -44,7 +45,7 @@ SIGNATURES = "signatures/"
 UNLISTED = (INDEX, SUMS)
 #: Files of a bundle besides its manifests (checked as part of the bundle, never "skipped").
 PARTS = ("index.json", "SHA256SUMS", "README.md", "results.md", "results.tex", CITATION, CRATE, PAGE)
-PART_DIRS = ("plots/", "manifests/", "data/", "code/", f"{ATTESTATIONS}/", f"{BOMS}/", SIGNATURES)
+PART_DIRS = ("plots/", "manifests/", "data/", "code/", "tools/", f"{ATTESTATIONS}/", f"{BOMS}/", SIGNATURES)
 #: Largest ``SHA256SUMS`` or ``index.json`` read when a bundle is checked.
 MAX_LIST_BYTES = 16 * 1024 * 1024
 

@@ -41,8 +41,9 @@ def render_readme(index: dict[str, Any], table: dict[str, Any], plotted: list[st
         render_markdown(table),
         "## Check it",
         "",
-        "Everything below works in this directory, offline; `manifest` is the `experiment-manifest` package "
-        f"(`pip install 'experiment-manifest[mlflow]=={__version__}'`).",
+        "Everything below works in this directory, offline; `manifest` is the `experiment-manifest` package, whose version "
+        f"{__version__} wrote this bundle: `pip install {contents.get('tool') or f'experiment-manifest=={__version__}'}` installs it "
+        "(with `mlflow` and `scikit-learn` for `reproduce`; `manifest env manifests/<run>.yaml --format requirements` gives the run's own packages).",
         "",
         "```sh",
         f"sha256sum -c {SUMS}                  # every file is as published",
@@ -54,9 +55,11 @@ def render_readme(index: dict[str, Any], table: dict[str, Any], plotted: list[st
         "## Reproduce or build on it",
         "",
         "```sh",
-        "manifest reproduce manifests/<run>.yaml --tracking-uri sqlite:///reproductions.db   # re-run, compare every metric",
-        "manifest import manifests/ --tracking-uri sqlite:///mlflow.db                         # the runs, in MLflow",
+        "manifest reproduce manifests/<run>.yaml --tracking-uri sqlite:///../review.db   # re-run, compare every metric",
+        "manifest import manifests/ --tracking-uri sqlite:///../review.db                # the runs, in MLflow",
         "```",
+        "",
+        "(The store lies outside the bundle, which stays as published: `manifest validate .` would report a file it does not list.)",
         "",
         ("The code is in `code/` and the data in `data/`, so `reproduce` needs neither a repository nor the network: "
          "it unpacks the archive, checks it is the recorded commit, puts the data where the run read it, and runs the recorded command."

@@ -31,11 +31,12 @@ from ..interop.in_toto import statement
 from ..interop.ro_crate import CrateFile, CrateRun, bundle_crate
 from . import anonymize as anon
 from .contents import CODE_DIR, DATA_DIR, MAX_DATA_BYTES, CodeEntry, DataCopies, archive_code, copy_data, find_repository, is_local_repository
-from .html import render_html
+from .html import MANIFEST, render_html
 from .layout import ATTESTATIONS, BOMS, BUNDLE_VERSION, CITATION, CRATE, INDEX, PAGE, SIGNATURES, SUMS, UNLISTED
 from .plots import write_plots
 from .readme import render_readme
 from .tables import render_latex, render_markdown, results_table
+from .toolwheel import TOOLS_DIR, write_tool_wheel
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ class _Bundle:
     data: DataCopies = field(default_factory=DataCopies)
     warnings: list[str] = field(default_factory=list)
     ids: anon.Identities | None = None
+    #: bundle path of the wheel of this tool (``tools/``)
+    tool: str = ""
     #: source archives made so far, by (commit, diff digest): replicates share one
     archives: dict[tuple[str, str], CodeEntry] = field(default_factory=dict)
 
@@ -115,10 +118,11 @@ class _Bundle:
         statements = self._attestations()
         self._boms()
         (self.root / CITATION).write_text(citation_cff(docs, date_released=now_timestamp()[:10]), encoding="utf-8")
+        self.tool = write_tool_wheel(self.root / TOOLS_DIR)
         index = self._index_head()
         (self.root / "README.md").write_text(render_readme(index, table, plotted, self._contents_summary()), encoding="utf-8")
         plots = {f"{safe_name(p)}.png": (self.root / "plots" / f"{safe_name(p)}.png").read_bytes() for p in plotted}
-        (self.root / PAGE).write_text(render_html(index, table, [(self.rel(p), m) for p, m in self.docs], plots), encoding="utf-8")
+        (self.root / PAGE).write_text(render_html(index, table, [(self.rel(p), m) for p, m in self.docs], plots, commands=self._commands()), encoding="utf-8")
         self._crate(statements)
         index["files"] = [{"path": rel, "size": p.stat().st_size, "sha256": file_digest(p)[1]["sha256"]} for rel, p in tree_files(self.root) if rel not in UNLISTED and not rel.startswith(SIGNATURES)]
         (self.root / INDEX).write_text(json.dumps(index, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -251,8 +255,17 @@ class _Bundle:
             head["anonymized"] = True
         return {**head, "manifests": entries}
 
+    def _commands(self) -> dict[str, list[str]]:
+        """The page's commands, as this bundle supports them (the README gives the same)."""
+        verify = [f"sha256sum -c {SUMS}", "manifest validate ."]
+        if self.opts.sign_key is not None:
+            verify.append("manifest verify . --signature --key KEY.pub")
+        verify.append(f"manifest verify {MANIFEST}" + ("" if self.code else " --repo CHECKOUT"))
+        reproduce = f"manifest reproduce {MANIFEST} --tracking-uri sqlite:///../review.db" + ("" if self.code else " --repo CHECKOUT")
+        return {"Verify": verify, "Reproduce": [reproduce]}
+
     def _contents_summary(self) -> dict[str, Any]:
-        return {"code": sorted({e.archive for e in self.code.values()}), "data": sorted(self.data.placed), "anonymized": self.opts.anonymize, "signed": self.opts.sign_key is not None}
+        return {"code": sorted({e.archive for e in self.code.values()}), "data": sorted(self.data.placed), "anonymized": self.opts.anonymize, "signed": self.opts.sign_key is not None, "tool": self.tool}
 
     def _scan(self) -> None:
         """An anonymised bundle: a leak in a file the tool wrote stops the export; identities in

@@ -14,7 +14,7 @@ import click
 from ..bundle.archive import write_zip
 from ..bundle.contents import MAX_DATA_BYTES
 from ..bundle.writing import BundleOptions, finish, prepare_dir, write_bundle
-from ..core.problems import NotFound, Problem
+from ..core.problems import NotFound, Problem, Refused
 from ..core.uris import strip_credentials
 from ..document.reader import load_path
 from .app import MaskedStream, jobs_option, messages, quiet_option, report_option, tracking_uri_option
@@ -263,6 +263,9 @@ def _bundle(args: ExportArgs, uri: str, bar: Any, say: Any) -> dict[str, Any]:
     cl = client(uri)
     ids, model = _model_runs(args, cl, uri, say) if args.model else (_run_ids(args, cl, uri), None)
     target = Path(args.bundle_dir or "")
+    zip_path = target.with_name(target.name + ".zip")
+    if args.archive and zip_path.exists() and not args.force:
+        raise Refused(Problem("output-exists", f"{zip_path} exists; pass --force to replace it (with the bundle)"))
     tmp = prepare_dir(target, args.force)
     try:
         written = export_to_files(cl, ids, tracking_uri=uri, output=str(tmp / "manifests"), fmt=args.fmt, options=args.options(bar), many=True, log=say, selection=_selection(args), model=model)
@@ -277,7 +280,6 @@ def _bundle(args: ExportArgs, uri: str, bar: Any, say: Any) -> dict[str, Any]:
     final = [str(target / Path(w).relative_to(tmp)) for w in written]
     report = {**_report(ids, final, target / "manifests" / "export-index.json"), "bundle": str(target)}
     if args.archive:
-        zip_path = target.with_name(target.name + ".zip")
         write_zip(target, zip_path)
         say(f"archive written to {zip_path}")
         report["archive"] = str(zip_path)

@@ -11,11 +11,13 @@ from typing import Any
 
 import click
 
+from ..bundle.layout import read_index
 from ..bundle.signatures import check_signatures
 from ..checks.verify import REPORTERS, verify
 from ..core.problems import EXIT_INVALID, EXIT_OK, Problem
 from ..core.text import fs_text
 from ..signing.keys import VerifyKey, load_public_key
+from ..spec.rules.paths import relative_path_problem
 
 _DIR = click.Path(exists=True, file_okay=False, dir_okay=True)
 
@@ -48,6 +50,10 @@ def command(**kwargs: Any) -> None:
     environment. Relative data URIs resolve under --data-root, else in the run's working directory
     of the checkout, else next to the manifest; remote URIs are not checked.
 
+    A bundle directory stands for every manifest it holds; inside a bundle, data inputs are found
+    at the bundle's copies and the code is its source archive (proven to be the recorded commit
+    without git or a checkout).
+
     One line per check, VERDICT  category  subject: reason, then a summary, for each manifest in
     turn (--format json: one JSON document per manifest, one per line block). Exit status 0 when
     nothing fails (warnings allowed), 1 when a check fails or a manifest is invalid, 2 for usage
@@ -65,7 +71,7 @@ def command(**kwargs: Any) -> None:
     if args.signature or args.key:
         sys.exit(_verify_signatures(args))
     ok = True
-    for path in args.paths:
+    for path in _expand(args.paths):
         report = verify(path, data_root=args.data_root, repo=args.repo)
         click.echo(REPORTERS[args.fmt](report), nl=False)
         ok = ok and report.ok
@@ -73,6 +79,19 @@ def command(**kwargs: Any) -> None:
         if hint:
             click.echo(f"manifest: hint: {hint}", err=True)
     sys.exit(EXIT_OK if ok else EXIT_INVALID)
+
+
+def _expand(paths: tuple[str, ...]) -> list[str]:
+    """A bundle directory stands for the manifests its index lists (safe paths only)."""
+    out: list[str] = []
+    for p in paths:
+        index = read_index(Path(p)) if p != "-" and Path(p).is_dir() else None
+        if index is None:
+            out.append(p)
+            continue
+        rels = [e.get("path") for e in index.get("manifests") or [] if isinstance(e, dict)]
+        out += [str(Path(p) / r) for r in rels if isinstance(r, str) and r and relative_path_problem(r) is None]
+    return out
 
 
 def _hint(report: Any, args: VerifyArgs) -> str | None:

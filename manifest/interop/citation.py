@@ -19,6 +19,7 @@ from typing import Any
 
 from ..core.uris import strip_credentials
 from ..document.writer import dumps_yaml
+from .patterns import ORCID, SPDX_ID
 
 CFF_VERSION = "1.2.0"
 MESSAGE = "If you use these results, please cite them using the metadata from this file."
@@ -27,11 +28,9 @@ ANONYMOUS = {"name": "Anonymous"}
 
 # Patterns of the CFF 1.2.0 schema (definitions email, orcid, doi, url, date).
 _EMAIL = re.compile(r"[\S]+@[\S]+\.[\S]{2,}")
-_ORCID = re.compile(r"https://orcid\.org/[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]")
 _DOI = re.compile(r"10\.\d{4,9}(\.\d+)?/[A-Za-z0-9:/_;\-.()\[\]\\]+")
 _URL = re.compile(r"(https|http|ftp|sftp)://\S+")
 _DATE = re.compile(r"[0-9]{4}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])")
-_SPDX_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*")
 
 
 def _text(v: Any) -> str | None:
@@ -60,7 +59,7 @@ def cff_author(author: dict[str, Any]) -> dict[str, str]:
     email, orcid = _text(author.get("email")), _text(author.get("orcid"))
     if email and _EMAIL.fullmatch(email):
         out["email"] = email
-    if orcid and _ORCID.fullmatch(orcid):
+    if orcid and ORCID.fullmatch(orcid):
         out["orcid"] = orcid
     return out
 
@@ -83,7 +82,7 @@ def _license(manifests: list[dict[str, Any]]) -> str | list[str] | None:
     if len(found) != 1 or None in found:
         return None
     ids = [part.strip() for part in found.pop().split(" OR ")]
-    if not all(_SPDX_ID.fullmatch(i) for i in ids) or len(set(ids)) != len(ids):
+    if not all(SPDX_ID.fullmatch(i) for i in ids) or len(set(ids)) != len(ids):
         return None
     return ids[0] if len(ids) == 1 else ids
 

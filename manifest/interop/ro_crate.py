@@ -60,6 +60,7 @@ from ..core.reals import json_real
 from ..core.uris import strip_credentials
 from ..core.versions import KNOWN_VERSIONS, schema_id
 from ..spec.rules.paths import relative_path_problem
+from .patterns import ORCID, SPDX_ID
 
 RO_CRATE_VERSION = "1.1"
 RO_CRATE = f"https://w3id.org/ro/crate/{RO_CRATE_VERSION}"
@@ -96,8 +97,6 @@ DEFAULT_MEDIA_TYPE = "application/octet-stream"
 
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
 _MEDIA = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*")
-_ORCID = re.compile(r"https://orcid\.org/[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]")
-_SPDX_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _TIMESTAMP_Z = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{3})?)Z")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -342,7 +341,7 @@ class _Crate:
         expr = _text(expr)
         if expr is None:
             return None
-        if _SPDX_ID.fullmatch(expr) and not expr.startswith(("LicenseRef-", "DocumentRef-")):
+        if SPDX_ID.fullmatch(expr) and not expr.startswith(("LicenseRef-", "DocumentRef-")):
             eid = self.g.add({"@id": SPDX + expr, "@type": "CreativeWork", "name": expr, "identifier": expr, "description": f"The license with the SPDX identifier {expr}."})
         else:
             eid = self.g.add({"@id": local_id("license", expr, expr), "@type": "CreativeWork", "name": expr, "description": f"The SPDX license expression {expr}."})
@@ -354,7 +353,7 @@ class _Crate:
             return None
         orcid = _text(author.get("orcid"))
         key = {k: author.get(k) for k in ("name", "type", "given_name", "family_name", "orcid", "affiliation", "email")}
-        eid = orcid if orcid and _ORCID.fullmatch(orcid) else local_id("person", key, author["name"])
+        eid = orcid if orcid and ORCID.fullmatch(orcid) else local_id("person", key, author["name"])
         affiliation = _text(author.get("affiliation"))
         org = self.g.add({"@id": local_id("organization", affiliation, affiliation), "@type": "Organization", "name": affiliation}) if affiliation else None
         kind = "Organization" if author.get("type") == "organization" else "Person"

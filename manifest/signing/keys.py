@@ -122,7 +122,8 @@ def _verify_key(public: Any) -> VerifyKey:
 def generate_key_pair(path: str | os.PathLike[str], passphrase: bytes | None = None, *, force: bool = False) -> SigningKey:
     """Write a new private key to ``path`` (mode 0600) and its public key to ``path.pub``.
 
-    Existing files are refused (``output-exists``) unless ``force``; nothing is written then. With
+    A missing directory is created (mode 0700). Existing files are refused (``output-exists``)
+    unless ``force``; nothing is written then. With
     ``force`` each file is replaced through a temporary file, so the old key stays until the new
     one is complete.
     """
@@ -134,6 +135,8 @@ def generate_key_pair(path: str | os.PathLike[str], passphrase: bytes | None = N
                 raise Refused(Problem("output-exists", f"{fs_text(str(p))} exists; choose another path or pass --force to replace the key pair"))
     if passphrase is not None and not passphrase:
         raise KeyInvalid(Problem("key-invalid", "the passphrase is empty; give a non-empty one, or none for an unencrypted key"))
+    if not priv.parent.exists():  # a new directory for keys: only its owner may list it
+        priv.parent.mkdir(mode=0o700, parents=True)
     key = ed25519.Ed25519PrivateKey.generate()
     enc = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc)

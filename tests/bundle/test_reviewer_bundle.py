@@ -117,6 +117,8 @@ def test_verify_offline_from_the_bundle_alone(reviewer: Reviewer) -> None:
     # anonymised: the commit object (it names the author) is left out, so the tree is proven and the commit id is not
     assert r.stdout.count("WARN  code         source archive:") == 2 and "has tree" in r.stdout, r.stdout
     assert "FAIL" not in r.stdout, r.stdout
+    whole = reviewer.run("verify", ".")  # the bundle directory stands for its manifests
+    assert whole.returncode == 0 and whole.stdout.count("verify: ") == 2, whole.stdout
 
 
 def test_verify_names_a_changed_data_file(reviewer: Reviewer, tmp_path: Path) -> None:
@@ -256,3 +258,16 @@ def test_the_page_renders_offline_in_chromium(reviewer: Reviewer, tmp_path: Path
         assert cell in text, cell
     for run in (reviewer.fresh / "manifests").glob("*.yaml"):
         assert run.stem.split("-")[0] in text
+
+
+def test_the_tool_inside_installs_offline_and_checks_the_bundle(reviewer: Reviewer, tmp_path: Path) -> None:
+    wheels = list((reviewer.fresh / "tools").glob("experiment_manifest-*-py3-none-any.whl"))
+    assert len(wheels) == 1
+    readme = (reviewer.fresh / "README.md").read_text()
+    assert f"pip install tools/{wheels[0].name}" in readme
+    target = tmp_path / "site"
+    pip = subprocess.run(["unshare", "-n", sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--target", str(target), str(wheels[0])], capture_output=True, text=True, timeout=300)
+    assert pip.returncode == 0, pip.stderr[-2000:]
+    code = f"import sys; sys.path.insert(0, {str(target)!r}); import manifest; assert manifest.__file__.startswith({str(target)!r}), manifest.__file__; from manifest.cli import main; sys.argv = ['manifest', 'validate', '.']; main()"
+    r = subprocess.run(["unshare", "-n", sys.executable, "-c", code], cwd=reviewer.fresh, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "1 bundle checked: checksums and index intact" in r.stdout, r.stdout + r.stderr
