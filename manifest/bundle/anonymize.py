@@ -33,15 +33,27 @@ PLACEHOLDER = "anonymized"
 ANON_DIR = "/anonymized/"
 #: Account names too generic to identify anyone (and too common as words to replace).
 GENERIC_ACCOUNTS = frozenset({"root", "user", "admin", "runner", "ubuntu", "jovyan", "docker", "vscode", "nobody", "mlflow", "ci", "anonymous"})
+#: Names the tool itself and the ecosystem write into every bundle: never an identity to remove.
+TOOL_WORDS = frozenset({"experiment-manifest", "experiment_manifest", "manifest", "manifests", "github", "gitlab", "bitbucket", "huggingface", "scikit-learn", "sklearn", "pytorch", "tensorflow"})
 #: Terms shorter than this are not replaced inside text (they would mangle ordinary words).
 MIN_TERM = 3
 #: An e-mail address: its top-level domain is letters (so ``pkg:pypi/numpy@2.4.6`` is none).
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
-FILE_URI = re.compile(r"file://[^\s'\"<>]*")
-#: An absolute POSIX path inside text: a slash not preceded by a word, a dot, a colon or a slash
-#: (so ``models:/x``, ``https://h/p`` and ``a/b`` are left), followed by at least one segment.
-ABS_PATH = re.compile(r"(?<![\w.:/~\-<+=])/(?!anonymized/)(?:[^\s/'\"<>|;,()\[\]{}]+/)*[^\s/'\"<>|;,()\[\]{}]+")
+#: A URI of a local file (an empty authority: ``file:///p``, ``sqlite:////p``): its path is a path of
+#: the author's machine.
+#: (``sqlite:///x`` is relative: SQLAlchemy's absolute form has four slashes.)
+FILE_URI = re.compile(r"(?<![\w+.-])(?!sqlite:///[^/])([A-Za-z][A-Za-z0-9+.-]*):///+([^\s'\"<>]*)", re.IGNORECASE)
+#: An absolute POSIX path inside text: a slash not preceded by a word, a dot, a tilde, a slash or
+#: ``<`` (so ``a/b``, ``https://h/p`` and ``</td>`` are left), then at least one segment; a colon
+#: ends a segment, so each part of ``PYTHONPATH=/a:/b`` is one. ``models:/x`` (a URI scheme before
+#: the slash) is left by :func:`_paths`.
+ABS_PATH = re.compile(r"(?<![\w.~/<])/(?!anonymized/)(?:[^\s/'\"<>|;,:()\[\]{}]+/)*[^\s/'\"<>|;,:()\[\]{}]+")
+#: A Windows path with a drive letter (``C:\Users\x``, ``C:/Users/x``).
+WIN_PATH = re.compile(r"(?<![\w/.~\\-])[A-Za-z]:[\\/](?:[^\s\\/'\"<>|;,:]+[\\/])*[^\s\\/'\"<>|;,:]+")
+_SCHEME_BEFORE = re.compile(r"(?:^|[^\w/.])[A-Za-z][A-Za-z0-9+.-]*:$")
+#: Where a copied file's absolute path names a person: home directories.
+HOME_PREFIXES = ("/home/", "/Users/", "/root/", "/export/home/")
 #: Fields removed from an anonymised manifest: they only say who or where.
 REMOVED = (("authors",), ("code", "repository"), ("provenance", "source", "tracking_uri"), ("citation", "text"), ("citation", "bibtex"), ("citation", "doi"), ("citation", "url"))
 
@@ -54,7 +66,7 @@ class Identities:
 
     def add(self, kind: str, *values: Any) -> None:
         for v in values:
-            if isinstance(v, str) and len(v.strip()) >= MIN_TERM and v.strip().lower() not in GENERIC_ACCOUNTS and v.strip().lower() != PLACEHOLDER:
+            if isinstance(v, str) and len(v.strip()) >= MIN_TERM and v.strip().lower() not in GENERIC_ACCOUNTS | TOOL_WORDS and v.strip().lower() != PLACEHOLDER:
                 self.terms.setdefault(v.strip(), kind)
 
     def pattern(self) -> re.Pattern[str] | None:
@@ -79,7 +91,11 @@ def collect(manifests: Iterable[dict[str, Any]], extra: Iterable[str] = ()) -> I
 def _from_manifest(ids: Identities, m: dict[str, Any]) -> None:
     ids.add("user name", (m.get("run") or {}).get("user"), (m.get("tags") or {}).get("mlflow.user"))
     for a in m.get("authors") or []:
-        ids.add("author", a.get("name"), a.get("given_name"), a.get("family_name"), a.get("affiliation"))
+        # the full name and its citation forms; a given or family name alone is an ordinary word too
+        # often ("Will Page", "Max Code") to be replaced wherever it appears
+        given, family = a.get("given_name"), a.get("family_name")
+        forms = [f"{family}, {given}", f"{given[0]}. {family}", f"{family} {given}"] if given and family else []
+        ids.add("author", a.get("name"), *forms, a.get("affiliation"))
         ids.add("e-mail address", a.get("email"))
         ids.add("ORCID iD", a.get("orcid"), (a.get("orcid") or "").rsplit("/", 1)[-1])
     repo = (m.get("code") or {}).get("repository")
@@ -115,11 +131,30 @@ def _strings(v: Any) -> Iterable[str]:
 
 def scrub(text: str, ids: Identities, pattern: re.Pattern[str] | None = None) -> str:
     """``text`` with paths cut, e-mail addresses and identity terms replaced."""
-    text = FILE_URI.sub(lambda mo: "file://" + ANON_DIR + (mo.group(0).rstrip("/").rsplit("/", 1)[-1]), text)
-    text = ABS_PATH.sub(lambda mo: ANON_DIR + mo.group(0).rsplit("/", 1)[-1], text)
+    text = FILE_URI.sub(lambda mo: mo.group(0) if mo.group(2).startswith(ANON_DIR[1:]) else f"{mo.group(1)}://{ANON_DIR}{mo.group(2).rstrip('/').rsplit('/', 1)[-1]}", text)
+    text = WIN_PATH.sub(lambda mo: ANON_DIR + re.split(r"[\\/]", mo.group(0))[-1], text)
+    text = ABS_PATH.sub(lambda mo: mo.group(0) if _after_scheme(mo) else ANON_DIR + mo.group(0).rsplit("/", 1)[-1], text)
     text = EMAIL.sub(f"{PLACEHOLDER}@example.invalid", text)
     pat = pattern if pattern is not None else ids.pattern()
     return pat.sub(PLACEHOLDER, text) if pat is not None else text
+
+
+def _after_scheme(mo: re.Match[str]) -> bool:
+    """Whether the matched path follows a URI scheme (``models:/m-1``): not a path of a machine."""
+    return bool(_SCHEME_BEFORE.search(mo.string[max(0, mo.start() - 64):mo.start()]))
+
+
+def paths_in(text: str, *, homes_only: bool = False) -> list[str]:
+    """The absolute paths (and ``file:`` URIs) ``text`` still holds; with ``homes_only``, those in
+    a home directory (what names a person in a copied file, where ``/usr/bin/env`` does not)."""
+    plain = DATA_URI.sub("", text)
+    found = [mo.group(0) for mo in ABS_PATH.finditer(plain) if not _after_scheme(mo)]
+    found += [mo.group(0) for mo in WIN_PATH.finditer(plain)]
+    found += ["/" + mo.group(2) for mo in FILE_URI.finditer(plain) if not mo.group(2).startswith(ANON_DIR[1:])]
+    if homes_only:
+        home = str(Path.home()).rstrip("/") + "/"
+        found = [p for p in found if p.startswith(HOME_PREFIXES) or p.startswith(home) or re.match(r"^[A-Za-z]:[\\/]Users[\\/]", p)]
+    return found
 
 
 def anonymize_manifest(m: dict[str, Any], ids: Identities) -> dict[str, Any]:
@@ -205,7 +240,7 @@ def _png_text(data: bytes) -> Iterable[bytes]:
 
 def leaks(root: Path, files: Iterable[str], ids: Identities, *, copied: bool = False) -> dict[str, list[str]]:
     """``{bundle path: kinds}`` for each of ``files`` (bundle-relative) that still holds an identity
-    or an absolute path (in any text file when ``copied``: a path there may name a home directory)."""
+    or an absolute path (for ``copied`` files, in any text file, a path in a home directory)."""
     pat = ids.pattern()
     found = {}
     for rel in files:
@@ -213,8 +248,7 @@ def leaks(root: Path, files: Iterable[str], ids: Identities, *, copied: bool = F
         if text is None:
             continue
         kinds = find_terms(text, ids, pat)
-        plain = DATA_URI.sub("", text.decode("utf-8", "replace"))
-        if (ABS_PATH.search(plain) or any(not u.startswith("file://" + ANON_DIR) for u in FILE_URI.findall(plain))) and (copied or rel.endswith((".yaml", ".yml", ".json", ".md", ".cff", ".html", ".tex"))):
+        if paths_in(text.decode("utf-8", "replace"), homes_only=copied) and (copied or rel.endswith((".yaml", ".yml", ".json", ".md", ".cff", ".html", ".tex"))):
             kinds.append("absolute path")
         if kinds:
             found[rel] = kinds

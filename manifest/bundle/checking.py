@@ -67,7 +67,10 @@ def _check_index(d: Path) -> list[Problem]:
     if index is None:
         return [Problem("bundle-index-missing", f"{INDEX} is missing or not a bundle index", file=str(d / INDEX))]
     problems: list[Problem] = []
-    for e in index.get("manifests", []):
+    entries = index.get("manifests", [])
+    if not isinstance(entries, list):
+        return [Problem("bundle-index-missing", f"{INDEX}: 'manifests' is not a list", file=str(d / INDEX))]
+    for e in entries:
         p = _entry_path(d, e, problems)
         if p is None:
             continue

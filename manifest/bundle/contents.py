@@ -33,7 +33,7 @@ from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from ..core.digests import ALGORITHMS, DIR_HASH, file_digest, hashers, tree_digest
+from ..core.digests import ALGORITHMS, DIR_HASH, file_digest, hashers, regular_files, tree_digest
 from ..core.problems import IntegrityError, NotFound, Problem
 from ..core.text import one_line
 from ..core.times import source_date_epoch
@@ -117,18 +117,19 @@ class DataCopies:
     placed: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def copy_data(root: Path, manifest_rel: str, m: dict[str, Any], *, data_root: Path | None, run_dir: Path | None, max_bytes: int, copies: DataCopies, log: Callable[[str], None]) -> None:
-    """Copy each file or directory input of ``m`` into ``root/data/``, digesting it on the way."""
+def copy_data(root: Path, manifest_rel: str, m: dict[str, Any], *, data_root: Path | None, run_dir: Path | None, max_bytes: int, copies: DataCopies, log: Callable[[str], None], rename: Callable[[str], str] | None = None) -> None:
+    """Copy each file or directory input of ``m`` into ``root/data/``, digesting it on the way;
+    ``rename`` maps a copy's bundle path (an anonymised bundle's must name no one)."""
     name = m.get("name") or manifest_rel
     for inp in m.get("data") or []:
-        why = _copy_input(root, inp, data_root=data_root, run_dir=run_dir, max_bytes=max_bytes, copies=copies, manifest_rel=manifest_rel)
+        why = _copy_input(root, inp, data_root=data_root, run_dir=run_dir, max_bytes=max_bytes, copies=copies, manifest_rel=manifest_rel, rename=rename)
         if why:
             copies.not_copied.setdefault(manifest_rel, {})[inp["name"]] = why
             if not why.startswith("in memory"):
                 log(f"warning: run {one_line(name)!r}: data input {one_line(inp['name'])!r} not copied: {why}")
 
 
-def _copy_input(root: Path, inp: dict[str, Any], *, data_root: Path | None, run_dir: Path | None, max_bytes: int, copies: DataCopies, manifest_rel: str) -> str | None:
+def _copy_input(root: Path, inp: dict[str, Any], *, data_root: Path | None, run_dir: Path | None, max_bytes: int, copies: DataCopies, manifest_rel: str, rename: Callable[[str], str] | None = None) -> str | None:
     """Copy one input; the reason it was not copied, or ``None``. A copy that differs from the
     recorded digests is an error: the bundle would hold other data than the run used."""
     if inp.get("kind") == "memory" or not inp.get("uri"):
@@ -141,6 +142,9 @@ def _copy_input(root: Path, inp: dict[str, Any], *, data_root: Path | None, run_
         return f"remote ({scheme}://); a reviewer fetches it from its URI"
     found = next((p for p in candidates if p.exists()), None)
     target = bundle_data_path(inp["uri"])
+    if target is not None and rename is not None:
+        target = rename(target)
+        target = target if not relative_path_problem(target) and target.startswith(f"{DATA_DIR}/") else None
     if found is None:
         raise NotFound(Problem("data-unavailable", f"data input {one_line(inp['name'])!r}: {one_line(inp['uri'])} not found (looked at {', '.join(map(str, candidates)) or 'nowhere'}); pass --data-root DIR where it lies"))
     if target is None:
@@ -164,15 +168,18 @@ def _copy_input(root: Path, inp: dict[str, Any], *, data_root: Path | None, run_
 
 def _size(path: Path) -> int:
     if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+        return sum(p.stat().st_size for _, p in regular_files(path))
     return path.stat().st_size
 
 
 def _copy_checked(src: Path, dest: Path, algorithms: list[str]) -> dict[str, str]:
     """Copy a file (hashing what is written) or a directory (then its dirHash); size and digests."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    if src.is_dir():
-        shutil.copytree(src, dest, symlinks=False)
+    if src.is_dir():  # exactly the files its dirHash covers (links are not part of it, so not followed)
+        for rel, path in regular_files(src):
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest / rel)
+        dest.mkdir(parents=True, exist_ok=True)
         size, digest, _ = tree_digest(dest)
         return {"size": str(size), **digest}
     hs = hashers([a for a in algorithms if a in ALGORITHMS])
@@ -278,21 +285,29 @@ def write_tar(src: Path, out: Path, prefix: str) -> None:
 
 
 def extract_source(archive: Path, dest: Path) -> Path:
-    """Unpack a bundle's source archive safely (no absolute paths, no ``..``, no links out, no
-    devices; tarfile's ``data`` filter) into ``dest``; the directory it holds."""
+    """Unpack a bundle's source archive safely into ``dest``; the directory it holds.
+
+    Every member is checked first: one top-level directory, no absolute name, no ``..``, no
+    backslash; then tarfile's ``data`` filter refuses links that leave ``dest`` and devices."""
     dest.mkdir(parents=True, exist_ok=True)
     try:
         with tarfile.open(archive, "r:gz") as tar:
             members = tar.getmembers()
             if sum(m.size for m in members) > MAX_SOURCE_BYTES:
                 raise IntegrityError(Problem("code-archive-mismatch", f"{archive} unpacks to more than {MAX_SOURCE_BYTES} bytes"))
+            bad = next((m.name for m in members if relative_path_problem(m.name.rstrip("/")) or not m.name.strip("/")), None)
+            if bad is not None:
+                raise IntegrityError(Problem("code-archive-mismatch", f"{archive} holds the member {one_line(bad)!r}, which is not a safe relative path"))
             tops = {m.name.split("/", 1)[0] for m in members}
-            if len(tops) != 1:
-                raise IntegrityError(Problem("code-archive-mismatch", f"{archive} must hold one top-level directory, not {len(tops)}"))
+            if len(tops) != 1 or any(m.name == next(iter(tops)) and not m.isdir() for m in members):
+                raise IntegrityError(Problem("code-archive-mismatch", f"{archive} must hold one top-level directory"))
             tar.extractall(dest, filter="data")
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise IntegrityError(Problem("code-archive-mismatch", f"{archive} cannot be unpacked: {one_line(str(exc))}")) from None
-    return dest / tops.pop()
+    root = dest / tops.pop()
+    if not root.is_dir() or root.is_symlink():
+        raise IntegrityError(Problem("code-archive-mismatch", f"{archive}: its top-level entry is not a directory"))
+    return root
 
 
 @dataclass
@@ -305,7 +320,12 @@ class CodeCheck:
 
 def check_source(bundle: Path, entry: dict[str, Any], code: dict[str, Any], work: Path) -> tuple[CodeCheck, Path | None]:
     """Whether the archive is the recorded commit with the recorded diff; and where it is unpacked
-    (under ``work``), for a re-run. Nothing in ``entry`` is trusted: its paths are checked first."""
+    (under ``work``), for a re-run. Nothing in ``entry`` is trusted: its paths are checked first,
+    and a diff counts only when the manifest records it (with a digest).
+
+    The proof: the commit object hashes to the commit and names tree T; the archive with the diff
+    taken back has tree T; and T with the diff applied forward is the archive again (``git apply``
+    takes hunks at an offset, so taking back alone could accept the change made elsewhere)."""
     commit = code.get("commit")
     for key in ("archive", "diff", "commit_object"):
         rel = entry.get(key)
@@ -316,38 +336,60 @@ def check_source(bundle: Path, entry: dict[str, Any], code: dict[str, Any], work
     archive = bundle / entry["archive"]
     if not archive.is_file():
         return CodeCheck("fail", f"{entry['archive']} is missing"), None
+    why = _diff_problem(bundle, entry, code)
+    if why:
+        return CodeCheck("fail", why), None
     try:
         src = extract_source(archive, work)
     except IntegrityError as exc:
         return CodeCheck("fail", exc.problems[0].message), None
     pristine = work.parent / f"{work.name}-pristine"
-    shutil.copytree(src, pristine, symlinks=True)
-    why = _take_back_diff(bundle, entry, code, pristine)
-    if why:
-        return CodeCheck("fail", why), src
-    got = tree_id(pristine)
-    shutil.rmtree(pristine, ignore_errors=True)
-    if got != entry.get("tree"):
-        return CodeCheck("fail", f"{entry['archive']} is not commit {commit}: its tree is {got}, the commit's is {entry.get('tree')}"), src
+    try:
+        shutil.rmtree(pristine, ignore_errors=True)
+        shutil.copytree(src, pristine, symlinks=True)
+        diff = bundle / entry["diff"] if entry.get("diff") else None
+        why = _apply(pristine, diff, reverse=True)
+        if why:
+            return CodeCheck("fail", why), src
+        got = tree_id(pristine)
+        if got != entry.get("tree"):
+            return CodeCheck("fail", f"{entry['archive']} is not commit {commit}: its tree is {got}, the commit's is {entry.get('tree')}"), src
+        why = _apply(pristine, diff, reverse=False)
+        if why or tree_id(pristine) != tree_id(src):
+            return CodeCheck("fail", why or f"{entry['archive']} is not commit {commit} with the recorded diff applied: the diff changes the commit elsewhere"), src
+    finally:
+        shutil.rmtree(pristine, ignore_errors=True)
     return _check_commit_object(bundle, entry, commit, got), src
 
 
-def _take_back_diff(bundle: Path, entry: dict[str, Any], code: dict[str, Any], tree: Path) -> str | None:
-    """Reverse the recorded diff in ``tree``; why that failed, or ``None``."""
-    want = {**(code.get("diff_digest") or {}), **((code.get("diff") or {}).get("digest") or {})}
+def _diff_problem(bundle: Path, entry: dict[str, Any], code: dict[str, Any]) -> str | None:
+    """Why the bundle's diff cannot be the manifest's: a diff for a clean run, none for a dirty
+    one, or one whose digest the manifest does not record or does not match."""
+    want = {a: v for a, v in {**(code.get("diff_digest") or {}), **((code.get("diff") or {}).get("digest") or {})}.items() if a in ALGORITHMS}
     rel = entry.get("diff")
+    if not code.get("dirty"):
+        return f"the bundle's index names a diff ({one_line(str(rel))}), but the manifest records a clean tree" if rel else None
     if not rel:
-        return "the manifest records uncommitted changes, the bundle has no diff" if code.get("dirty") else None
+        return "the manifest records uncommitted changes, the bundle has no diff"
+    if not want:
+        return "the manifest records uncommitted changes without a digest of their diff, so the bundle's diff cannot be checked"
     diff = bundle / rel
-    if not diff.is_file():
+    if not diff.is_file() or diff.is_symlink():
         return f"{rel} is missing"
-    got = file_digest(diff, [a for a in want if a in ALGORITHMS] or ["sha256"])[1]
-    if any(got.get(a) != v for a, v in want.items() if a in ALGORITHMS):
+    got = file_digest(diff, list(want))[1]
+    if got != want:
         return f"{rel} differs from the manifest's diff digest"
+    return None
+
+
+def _apply(tree: Path, diff: Path | None, *, reverse: bool) -> str | None:
+    """Apply (or take back) ``diff`` in ``tree``; why that failed, or ``None``."""
+    if diff is None:
+        return None
     try:
-        apply_diff_in(tree, diff, reverse=True)
+        apply_diff_in(tree, diff, reverse=reverse)
     except (GitFailed, OSError) as exc:
-        return f"{rel} cannot be taken back from the archive ({one_line(str(exc))}); git is needed for a run with uncommitted changes"
+        return f"{diff.name} cannot be {'taken back from' if reverse else 'applied to'} the archive ({one_line(str(exc))}); git is needed for a run with uncommitted changes"
     return None
 
 

@@ -97,7 +97,8 @@ def bundle_context(manifest: Path, levels: int = 3) -> BundleContext | None:
     for _ in range(levels):
         index = read_index(d)
         if index is not None:
-            for e in index.get("manifests") or []:
+            entries = index.get("manifests")
+            for e in entries if isinstance(entries, list) else []:
                 rel = e.get("path") if isinstance(e, dict) else None
                 if isinstance(rel, str) and (d / rel).resolve() == target:
                     return BundleContext(d, e)

@@ -62,7 +62,8 @@ def render_readme(index: dict[str, Any], table: dict[str, Any], plotted: list[st
         "(The store lies outside the bundle, which stays as published: `manifest validate .` would report a file it does not list.)",
         "",
         ("The code is in `code/` and the data in `data/`, so `reproduce` needs neither a repository nor the network: "
-         "it unpacks the archive, checks it is the recorded commit, puts the data where the run read it, and runs the recorded command."
+         "it unpacks the archive, checks it is the recorded commit with the recorded diff (in an anonymised bundle, which leaves out the commit object, "
+         "the tree the index records: check the signature), puts the data where the run read it, and runs the recorded command."
          if contents.get("code") else "`reproduce` needs a checkout of the recorded commit: pass `--repo DIR`."),
         "",
         "## Cite",

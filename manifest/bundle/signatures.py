@@ -270,6 +270,9 @@ def check_signatures(root: Path, public_key: VerifyKey) -> list[Problem]:
     signed_index = _check_envelope(root, INDEX, dsse.INDEX_TYPE, public_key, files, problems)
     for rel in sorted(r for r in files.regular if is_statement(r)):
         _check_envelope(root, rel, dsse.STATEMENT_TYPE, public_key, files, problems)
+    expected = {envelope_path(INDEX), *(envelope_path(r) for r in files.regular if is_statement(r))}
+    for rel in sorted(r for r in [*files.regular, *files.other] if r.startswith(SIGNATURES) and r not in expected):
+        problems.append(Problem("signature-mismatch", f"{fs_text(rel)} is in signatures/ but is no envelope over a file of the bundle: added after signing", file=files.name(rel)))
     if signed_index is not None:
         try:
             index = parse_index(signed_index, f"the signed {INDEX}", root)

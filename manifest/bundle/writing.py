@@ -175,7 +175,9 @@ class _Bundle:
             if self.opts.with_data:
                 wd = code.get("working_directory") or ""
                 run_dir = (repo / wd) if repo is not None else None
-                copy_data(self.root, self.rel(path), orig, data_root=self.opts.data_root, run_dir=run_dir, max_bytes=self.opts.max_data_bytes, copies=self.data, log=self.say)
+                ids = self.ids
+                rename = (lambda t: anon.scrub(t, ids)) if ids is not None else None
+                copy_data(self.root, self.rel(path), orig, data_root=self.opts.data_root, run_dir=run_dir, max_bytes=self.opts.max_data_bytes, copies=self.data, log=self.say, rename=rename)
 
     def _archive(self, path: Path, m: dict[str, Any], repo: Path | None) -> None:
         code = m.get("code") or {}
@@ -248,7 +250,8 @@ class _Bundle:
             if self.data.copied.get(rel):
                 e["data"] = self.data.copied[rel]
             if self.data.not_copied.get(rel):
-                e["data_not_copied"] = self.data.not_copied[rel]
+                ids = self.ids
+                e["data_not_copied"] = {k: anon.scrub(v, ids) if ids is not None else v for k, v in self.data.not_copied[rel].items()}
             entries.append(e)
         head = {"bundle_version": BUNDLE_VERSION, "created_at": now_timestamp(), "created_by": {"name": "experiment-manifest", "version": __version__}, **self.source}
         if self.opts.anonymize:
@@ -273,9 +276,8 @@ class _Bundle:
         assert self.ids is not None
         copied = (f"{DATA_DIR}/", f"{CODE_DIR}/")
         files = [rel for rel, _ in tree_files(self.root)]
-        model_dirs = tuple(f"{self.rel(p.parent)}/{mo['local_path']}/" for p, m in self.docs for mo in m.get("models") or [] if mo.get("local_path"))
-        diffs = {f"{self.rel(p.parent)}/{(m.get('code') or {}).get('diff', {}).get('path')}" for p, m in self.docs if (m.get("code") or {}).get("diff")}
-        theirs = [f for f in files if f.startswith(copied) or (model_dirs and f.startswith(model_dirs)) or f in diffs]
+        shipped = {f"{self.rel(p.parent)}/{rel}" for p, m in self.docs for rel in _shipped(m)}
+        theirs = [f for f in files if f.startswith(copied) or f in shipped or any(f.startswith(d.rstrip("/") + "/") for d in shipped)]
         ours = [f for f in files if f not in set(theirs)]
         for rel, kinds in anon.leaks(self.root, theirs, self.ids, copied=True).items():
             self.say(f"warning: --anonymize: {rel} (copied as it is, so its digest holds) contains: {', '.join(kinds)}")
@@ -283,6 +285,24 @@ class _Bundle:
         if leaked:
             where = "; ".join(f"{rel}: {', '.join(k)}" for rel, k in sorted(leaked.items())[:5])
             raise Refused(Problem("identity-leak", f"--anonymize: identities left in files the tool wrote ({where}); nothing was written. Please report this as a bug"))
+
+
+def _shipped(v: Any) -> list[str]:
+    """Every file or folder a manifest brings along as it was (``local_path`` of models, artifacts,
+    config and untracked files; the diff's ``path``): copied, never written by the tool."""
+    out: list[str] = []
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if k == "local_path" and isinstance(x, str):
+                out.append(x)
+            elif k == "diff" and isinstance(x, dict) and isinstance(x.get("path"), str):
+                out.append(x["path"])
+            else:
+                out += _shipped(x)
+    elif isinstance(v, list):
+        for x in v:
+            out += _shipped(x)
+    return out
 
 
 def _authors(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:

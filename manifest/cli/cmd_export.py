@@ -179,7 +179,8 @@ def command(**kwargs: Any) -> None:
     results tables, plots, README, index.html, RO-Crate, CITATION.cff, in-toto statements,
     CycloneDX ML-BOMs and SHA256SUMS; --with-data and --with-code make it self-contained, so a
     reviewer can verify and reproduce it offline. Exit status besides the above: 4 a data input or
-    commit to bundle not found, 6 a data input that differs from its recorded digest.
+    commit to bundle not found, 5 an anonymised bundle that would still name someone
+    (identity-leak) or an archive that exists, 6 a data input that differs from its recorded digest.
     """
     args = ExportArgs(**kwargs)
     args.check()
@@ -266,21 +267,26 @@ def _bundle(args: ExportArgs, uri: str, bar: Any, say: Any) -> dict[str, Any]:
     zip_path = target.with_name(target.name + ".zip")
     if args.archive and zip_path.exists() and not args.force:
         raise Refused(Problem("output-exists", f"{zip_path} exists; pass --force to replace it (with the bundle)"))
+    staged = zip_path.with_name(f".{zip_path.name}.new")
     tmp = prepare_dir(target, args.force)
     try:
         written = export_to_files(cl, ids, tracking_uri=uri, output=str(tmp / "manifests"), fmt=args.fmt, options=args.options(bar), many=True, log=say, selection=_selection(args), model=model)
         manifests = [(Path(w), load_path(w).data) for w in written]
         source = {"experiment": args.experiment, "filter": args.filter_string, "tracking_uri": strip_credentials(uri), "citations": [m["citation"] for _, m in manifests if m.get("citation")]}
         write_bundle(tmp, manifests, source={k: v for k, v in source.items() if v}, log=say, options=options)
+        if args.archive:  # made before the bundle is put in place: a failure leaves the old bundle and zip
+            write_zip(tmp, staged)
         finish(tmp, target)
+        if args.archive:
+            staged.replace(zip_path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        staged.unlink(missing_ok=True)
         raise
     say(f"bundle written to {target}/ ({len(written)} manifests); check it with: manifest validate {target}")
     final = [str(target / Path(w).relative_to(tmp)) for w in written]
     report = {**_report(ids, final, target / "manifests" / "export-index.json"), "bundle": str(target)}
     if args.archive:
-        write_zip(target, zip_path)
         say(f"archive written to {zip_path}")
         report["archive"] = str(zip_path)
     return report

@@ -15,7 +15,7 @@ from ..bundle.layout import read_index
 from ..bundle.signatures import check_signatures
 from ..checks.verify import REPORTERS, verify
 from ..core.problems import EXIT_INVALID, EXIT_OK, Problem
-from ..core.text import fs_text
+from ..core.text import fs_text, one_line
 from ..signing.keys import VerifyKey, load_public_key
 from ..spec.rules.paths import relative_path_problem
 
@@ -70,8 +70,11 @@ def command(**kwargs: Any) -> None:
     args = VerifyArgs(**kwargs)
     if args.signature or args.key:
         sys.exit(_verify_signatures(args))
-    ok = True
-    for path in _expand(args.paths):
+    paths, errors = _expand(args.paths)
+    for line in errors:
+        click.echo(f"manifest: {line}", err=True)
+    ok = not errors
+    for path in paths:
         report = verify(path, data_root=args.data_root, repo=args.repo)
         click.echo(REPORTERS[args.fmt](report), nl=False)
         ok = ok and report.ok
@@ -81,17 +84,24 @@ def command(**kwargs: Any) -> None:
     sys.exit(EXIT_OK if ok else EXIT_INVALID)
 
 
-def _expand(paths: tuple[str, ...]) -> list[str]:
-    """A bundle directory stands for the manifests its index lists (safe paths only)."""
+def _expand(paths: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """A bundle directory stands for the manifests its index lists; the paths to verify, and what
+    is wrong with a bundle that lists none, or an unsafe path (verifying nothing is no pass)."""
     out: list[str] = []
+    errors: list[str] = []
     for p in paths:
         index = read_index(Path(p)) if p != "-" and Path(p).is_dir() else None
         if index is None:
             out.append(p)
             continue
-        rels = [e.get("path") for e in index.get("manifests") or [] if isinstance(e, dict)]
-        out += [str(Path(p) / r) for r in rels if isinstance(r, str) and r and relative_path_problem(r) is None]
-    return out
+        entries = index.get("manifests")
+        rels = [e.get("path") if isinstance(e, dict) else None for e in entries] if isinstance(entries, list) else []
+        safe = [r for r in rels if isinstance(r, str) and r and relative_path_problem(r) is None]
+        errors += [f"{fs_text(p)}/index.json lists {one_line(str(r))!r}, which is not a safe path inside the bundle" for r in rels if r not in safe]
+        if not rels:
+            errors.append(f"{fs_text(p)}/index.json lists no manifest: nothing to verify")
+        out += [str(Path(p) / r) for r in safe]
+    return out, errors
 
 
 def _hint(report: Any, args: VerifyArgs) -> str | None:

@@ -25,9 +25,13 @@ def ts_to_ms(ts: str) -> int:
     return secs * 1000 + int(ts[20:23])
 
 
+#: The last second a zip entry can record (2107-12-31T23:59:58): later epochs are held to it.
+ZIP_CEILING = 4354819198
+
+
 def _epoch() -> int | None:
     raw = os.environ.get(SOURCE_DATE_EPOCH, "").strip()
-    return int(raw) if raw.isdigit() else None
+    return min(int(raw), ZIP_CEILING) if raw.isdigit() else None
 
 
 def now_timestamp() -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -252,10 +253,12 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 def apply_diff_in(directory: Path, diff_file: Path, *, reverse: bool = False) -> None:
     """Apply (or take back) a ``git diff --binary`` patch to a plain directory, not a repository.
 
-    ``GIT_DIR`` points nowhere, so git never climbs to a repository that holds ``directory``.
+    ``GIT_DIR`` is an empty directory outside it, so git never climbs to a repository that holds
+    ``directory`` nor reads a configuration the tree brings.
     """
     args = ["apply", "--binary", "--whitespace=nowarn", *(["--reverse"] if reverse else []), "--", str(diff_file.resolve())]
-    env = {**os.environ, "GIT_DIR": str(directory / ".no-git"), "GIT_CEILING_DIRECTORIES": str(directory.parent)}
-    proc = subprocess.run([*_GIT, *args], cwd=directory, capture_output=True, timeout=GIT_TIMEOUT, env=env)
+    with tempfile.TemporaryDirectory(prefix="manifest-no-git-") as empty:  # nothing of the (untrusted) tree configures git
+        env = {**os.environ, "GIT_DIR": empty, "GIT_CEILING_DIRECTORIES": str(directory.parent), "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+        proc = subprocess.run([*_GIT, *args], cwd=directory, capture_output=True, timeout=GIT_TIMEOUT, env=env)
     if proc.returncode != 0:
         raise GitFailed(proc.stderr.decode("utf-8", "replace").strip() or "git apply failed")

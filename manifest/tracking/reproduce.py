@@ -102,12 +102,15 @@ class Plan:
     commit: str
     applies_diff: bool
     env_names: list[str]
+    #: the check of a bundle's source archive, made before anything is confirmed or run
+    code_check: str | None = None
 
     def describe(self) -> list[str]:
         wd = self.working_directory or "."
         diff = " with the recorded uncommitted changes" if self.applies_diff else ""
         return [
             f"reproduce: repository {one_line(self.repository)} at {self.commit}{diff}",
+            *([f"reproduce: {one_line(self.code_check)}"] if self.code_check else []),
             f"reproduce: working directory <checkout>/{one_line(wd)}",
             f"reproduce: command {one_line(json.dumps(self.argv))} (run without a shell)",
             f"reproduce: environment {', '.join(self.env_names)} (nothing else; --pass-env NAME adds a variable)",
@@ -227,8 +230,20 @@ def plan(path: str | Path, *, repo: Path | None = None, pass_env: tuple[str, ...
     names = sorted([*_passed(pass_env), "MLFLOW_TRACKING_URI", "MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID"])
     bundle = _bundle_code(doc, repo)
     source = f"{bundle.root / str(bundle.code['archive'])} (the bundle's source archive)" if bundle is not None and bundle.code else _source_repository(code, commit, repo)
-    p = Plan(argv, code.get("working_directory") or "", source, commit, bool(code.get("dirty")), names)
+    p = Plan(argv, code.get("working_directory") or "", source, commit, bool(code.get("dirty")), names, _precheck(bundle, code))
     return doc, p, diff_file
+
+
+def _precheck(bundle: BundleContext | None, code: dict[str, Any]) -> str | None:
+    """The bundle's source archive checked before the plan is shown, so that "yes" is said to code
+    whose proof (or the lack of one) the user has seen; a failed check stops here."""
+    if bundle is None or bundle.code is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="manifest-reproduce-check-") as tmp:
+        result, _ = check_source(bundle.root, bundle.code, code, Path(tmp) / "source")
+    if result.verdict == "fail":
+        raise CannotRun(Problem("code-archive-mismatch", result.reason, "/code/commit"))
+    return ("WARNING: " if result.verdict == "warn" else "") + result.reason + ("; a signed bundle (manifest verify . --signature --key KEY.pub) proves who made it" if result.verdict == "warn" else "")
 
 
 def _bundle_code(doc: Document, repo: Path | None) -> BundleContext | None:

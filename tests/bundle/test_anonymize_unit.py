@@ -75,3 +75,27 @@ def test_the_scan_reads_text_png_chunks_and_archives(tmp_path: Path):
     found = leaks(tmp_path, ["a.png", "code.tar.gz", "ok.md", "blob.bin"], ids)
     assert found == {"a.png": ["author"], "code.tar.gz": ["author"]}
     assert find_terms(b"contact: x@y.org", ids) == ["e-mail address"]
+
+
+def test_paths_in_options_path_lists_windows_and_local_uris_are_cut():
+    ids = Identities()
+    cases = {
+        "--data=/scratch/smithgroup/jane.doe/iris.csv": "--data=/anonymized/iris.csv",
+        "PYTHONPATH=/opt/x:/home/janedoe/lib": "PYTHONPATH=/anonymized/x:/anonymized/lib",
+        "C:\\Users\\JaneDoe\\cache\\x.bin": "/anonymized/x.bin",
+        "sqlite:////home/janedoe/mlflow.db": "sqlite:///anonymized/mlflow.db",
+        "models:/m-1 and mlflow-artifacts:/1/abc": "models:/m-1 and mlflow-artifacts:/1/abc",
+        "--tracking-uri sqlite:///../review.db": "--tracking-uri sqlite:///../review.db",  # relative
+    }
+    for text, want in cases.items():
+        assert scrub(text, ids) == want, text
+
+
+def test_common_words_in_an_authors_name_do_not_stop_an_export():
+    m = copy.deepcopy(load_path(EXAMPLE).data)
+    m["authors"] = [{"name": "Max Code", "type": "person", "given_name": "Max", "family_name": "Code"}]
+    ids = collect([m])
+    out = anonymize_manifest(m, ids)
+    text = json.dumps(out) + "\nThe code of every run; max 3 runs; python code."
+    assert find_terms(text.encode(), ids) == []
+    assert find_terms(b"by Max Code, see Code, Max (2026)", ids) == ["author"]

@@ -220,3 +220,62 @@ def test_a_local_repository_without_code_is_named_and_the_bundle_checks_out(tmp_
     assert codes == ["bundle-checksum-mismatch", "bundle-index-mismatch"], codes
     write_sums(root)
     assert [p.code for p in check_bundle(root)] == ["bundle-index-mismatch"]
+
+
+def test_a_lone_absolute_member_is_refused_not_stripped(tmp_path: Path):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("/root/x")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    (tmp_path / "a.tar.gz").write_bytes(buf.getvalue())
+    with pytest.raises(IntegrityError, match="not a safe relative path"):
+        extract_source(tmp_path / "a.tar.gz", tmp_path / "out")
+
+
+def _forged(bundle: Path, entry: dict, files: dict[str, bytes]) -> None:
+    """Replace the bundle's archive by one holding ``files`` (what an attacker could write)."""
+    src = bundle.parent / "forged" / entry["root"]
+    for rel, data in files.items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_bytes(data)
+    write_tar(src, bundle / entry["archive"], entry["root"])
+
+
+def test_a_diff_the_manifest_does_not_record_is_refused(tmp_path: Path):
+    repo, head = _repo(tmp_path)
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    entry = archive_code(bundle, {"commit": head}, None, repo=repo, anonymize=False, done={}, log=lambda s: None).to_dict()
+    evil = b"--- a/run.sh\n+++ b/run.sh\n@@ -1,2 +1,2 @@\n #!/bin/sh\n-echo hi\n+echo EVIL\n"
+    (bundle / "code" / "evil.diff").write_bytes(evil)
+    result, _ = check_source(bundle, {**entry, "diff": "code/evil.diff"}, {"commit": head, "dirty": False}, tmp_path / "w")
+    assert result.verdict == "fail" and "records a clean tree" in result.reason
+    result, _ = check_source(bundle, {**entry, "diff": "code/evil.diff"}, {"commit": head, "dirty": True}, tmp_path / "w2")
+    assert result.verdict == "fail" and "without a digest" in result.reason
+
+
+def test_the_change_made_elsewhere_than_the_diff_says_is_refused(tmp_path: Path):
+    """git apply takes hunks at an offset: taking the diff back from an archive that changed the
+    *second* copy of a block gives the commit's tree too; applying it forward again does not."""
+    import hashlib
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    block = "def f():\n    x = 1\n    y = 2\n    return x + y\n\n\n"
+    (repo / "m.py").write_text(block + "# between\n" * 5 + block)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-q", "-m", "c")
+    head = _git(repo, "rev-parse", "HEAD")
+    first_changed = (block.replace("y = 2", "y = 3") + "# between\n" * 5 + block)
+    (repo / "m.py").write_text(first_changed)
+    diff = subprocess.run(["git", "-C", str(repo), "diff", "HEAD", "--binary"], capture_output=True, check=True).stdout
+    code = {"commit": head, "dirty": True, "diff_digest": {"sha256": hashlib.sha256(diff).hexdigest()}}
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    entry = archive_code(bundle, code, diff, repo=repo, anonymize=False, done={}, log=lambda s: None).to_dict()
+    assert check_source(bundle, entry, code, tmp_path / "w0")[0].verdict == "pass"
+    _forged(bundle, entry, {"m.py": (block + "# between\n" * 5 + block.replace("y = 2", "y = 3")).encode()})
+    result, _ = check_source(bundle, entry, code, tmp_path / "w1")
+    assert result.verdict == "fail", result.reason

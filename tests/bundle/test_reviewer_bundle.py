@@ -63,7 +63,8 @@ def _plant(iris: Iris) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def reviewer(tmp_path_factory: pytest.TempPathFactory) -> Reviewer:
-    home = tmp_path_factory.mktemp(f"home-{PLANTED_USER}")
+    home = tmp_path_factory.mktemp("home") / PLANTED_USER  # a home directory: its path names its user
+    home.mkdir()
     iris = make_iris(home)
     env = _plant(iris)
     for seed in ("42", "7"):

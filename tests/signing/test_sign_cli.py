@@ -339,3 +339,16 @@ def test_a_file_name_that_is_not_utf8_is_named_printably(signed: Path, signer):
 def test_sums_text_is_what_write_sums_writes(bundle: Path):
     """``manifest sign`` rewrites SHA256SUMS in the writer's form and order (reusing its digests)."""
     assert sums_text(bundle, {}) == (bundle / "SHA256SUMS").read_text(encoding="utf-8")
+
+
+def test_a_file_added_below_signatures_is_named(bundle, signer):
+    """The signed index does not list signatures/, so anything else found there was added after signing."""
+    from manifest.bundle.signatures import check_signatures, sign_bundle
+    from manifest.signing.keys import load_public_key
+
+    key, _, pub = signer
+    sign_bundle(bundle, key)
+    assert check_signatures(bundle, load_public_key(pub)) == []
+    (bundle / "signatures" / "evil.sh").write_text("#!/bin/sh\n")
+    problems = check_signatures(bundle, load_public_key(pub))
+    assert [p.code for p in problems] == ["signature-mismatch"] and "signatures/evil.sh" in problems[0].message
