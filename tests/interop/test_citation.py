@@ -124,20 +124,9 @@ def test_untrusted_text_stays_data(hostile: dict[str, Any]):
 
 
 @pytest.mark.e2e
-def test_cffconvert_accepts_the_example(cffconvert: Path, tmp_path: Path, manifest: dict[str, Any]):
-    proc = validate(cffconvert, tmp_path, citation_cff([manifest]))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-@pytest.mark.e2e
-def test_cffconvert_accepts_a_manifest_without_authors(cffconvert: Path, tmp_path: Path, anonymous: dict[str, Any]):
-    proc = validate(cffconvert, tmp_path, citation_cff([anonymous]))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-@pytest.mark.e2e
-def test_cffconvert_accepts_untrusted_text(cffconvert: Path, tmp_path: Path, hostile: dict[str, Any]):
-    proc = validate(cffconvert, tmp_path, citation_cff([hostile]))
+@pytest.mark.parametrize("which", ["manifest", "anonymous", "hostile"])
+def test_cffconvert_accepts_the_example_no_authors_and_untrusted_text(cffconvert: Path, tmp_path: Path, which: str, request: pytest.FixtureRequest):
+    proc = validate(cffconvert, tmp_path, citation_cff([request.getfixturevalue(which)]))
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
