@@ -20,9 +20,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
 	@touch $(STAMP)
 
-# Debian packages the end-to-end tests drive: Chromium renders a bundle's page. Installed with
-# apt-get when missing (CI runs as root); otherwise say what to run.
-SYSTEM_PACKAGES := chromium
+# Debian packages the end-to-end tests drive: Chromium renders a bundle's page; PostgreSQL's server
+# (its initdb and pg_ctl; the tests start clusters of their own as the `postgres` user) backs the
+# PostgreSQL stores and servers. Installed with apt-get when missing (CI runs as root); otherwise
+# say what to run. `make demo` needs neither.
+SYSTEM_PACKAGES := chromium postgresql
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -76,3 +76,43 @@ def sqlite_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     directory, since MLflow puts a SQLite store's artifacts under ./mlruns)."""
     monkeypatch.chdir(tmp_path)
     return f"sqlite:///{tmp_path}/mlflow.db"
+
+
+# --------------------------------------------------------------------------- real PostgreSQL
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """This worker's own PostgreSQL cluster (Debian's initdb and pg_ctl, a free loopback port),
+    stopped and removed at the end of the session. Missing programs fail: `make system-deps`."""
+    from support.postgres import start_cluster
+
+    cluster = start_cluster(os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_uri(postgres_cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A new PostgreSQL database as an MLflow store (``postgresql+psycopg://``); as with
+    ``sqlite_uri``, the working directory is the test's, where the store's artifacts go (./mlruns)."""
+    monkeypatch.chdir(tmp_path)
+    return postgres_cluster.uri(postgres_cluster.create_database())
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def sql_store_uri(request: pytest.FixtureRequest) -> str:
+    """A fresh store of each database the direct-SQL fast paths are tested on."""
+    return request.getfixturevalue(f"{request.param}_uri")
+
+
+@pytest.fixture(scope="session")
+def postgres_server(postgres_cluster, tmp_path_factory: pytest.TempPathFactory):
+    """A real `mlflow server` whose store is a PostgreSQL database, given as the plain
+    ``postgresql://`` URI teams write; artifacts proxied (``--serve-artifacts``)."""
+    from support.mlflow_env import start_server
+
+    store = postgres_cluster.uri(postgres_cluster.create_database("mlflow_server"), driver=None)
+    server = start_server(tmp_path_factory.mktemp("mlflow-postgres-server"), backend_store_uri=store)
+    yield server
+    server.stop()

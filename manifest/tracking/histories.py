@@ -4,9 +4,10 @@
   credentials and TLS settings, on its non-paginated path (one request per metric; pages are
   followed if a server sends them), and the JSON goes straight into columns, without protobuf and
   entity objects.
-- SQL stores (SQLite, PostgreSQL, MySQL): one ``SELECT`` on MLflow's ``metrics`` table through
-  the store's own SQLAlchemy engine, read-only; this avoids building one ORM object per point.
-  The table's columns are checked first; any other layout falls back to the public API.
+- SQL stores (SQLite and PostgreSQL, both tested; MySQL untested, its reserved ``key`` quoted by
+  SQLAlchemy's dialect as in every statement here): one ``SELECT`` on MLflow's ``metrics`` table
+  through the store's own SQLAlchemy engine, read-only; this avoids building one ORM object per
+  point. The table's columns are checked first; any other layout falls back to the public API.
 - Anything else: ``MlflowClient.get_metric_history``.
 
 Every point is returned with its exact step, timestamp and value.
@@ -28,11 +29,16 @@ Columns = dict[str, list[Any]]
 
 
 def _fetch_sql(store: Any, run_id: str, key: str) -> Columns:
+    """The points in the order MLflow's own ``get_metric_history`` gives once sorted by (step,
+    timestamp): ties by stored value (NaN is stored as 0). Without the ORDER BY, ties came in the
+    order the database found them: by value through SQLite's primary-key index, but in logging
+    order through PostgreSQL's index on (run_uuid, key, step), unlike its own public API."""
     import sqlalchemy as sa  # lazy: only SQL stores get here (see store.metric_tables_store)
 
-    query = sa.text("SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = :run AND key = :key")
+    m = sa.table("metrics", *(sa.column(c) for c in ("run_uuid", "key", "step", "timestamp", "value", "is_nan")))
+    query = sa.select(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan).where(m.c.run_uuid == run_id, m.c.key == key).order_by(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
     with store.engine.connect() as conn:
-        rows = conn.execute(query, {"run": run_id, "key": key}).fetchall()
+        rows = conn.execute(query).fetchall()
     return {
         "step": [int(r[0]) for r in rows],
         "timestamp": [int(r[1]) for r in rows],

@@ -53,14 +53,16 @@ def roundtrip(uri: str, run_id: str, tmp: Path, target: str | None = None, env: 
     return first, second, new
 
 
-def test_round_trip_fluent_run_sqlite(sqlite_uri, tmp_path):
+def test_round_trip_fluent_run_sql_store(sql_store_uri, tmp_path):
+    """SQLite and PostgreSQL: both direct-SQL fast paths (histories read, points written) and
+    the registry on each database."""
     import mlflow
 
-    with tracking(sqlite_uri):
+    with tracking(sql_store_uri):
         info = fluent_run("rt")
-        first, second, new = roundtrip(sqlite_uri, info["run_id"], tmp_path)
+        first, second, new = roundtrip(sql_store_uri, info["run_id"], tmp_path)
         assert comparable(second) == comparable(first)
-        client = mlflow.MlflowClient(sqlite_uri)
+        client = mlflow.MlflowClient(sql_store_uri, registry_uri=sql_store_uri)
         run = client.get_run(new)
         src = client.get_run(info["run_id"])
         # fidelity where MLflow shows it directly
@@ -79,10 +81,13 @@ def test_round_trip_fluent_run_sqlite(sqlite_uri, tmp_path):
         assert loaded.n_estimators == 5
 
 
-def test_round_trip_fluent_run_server(mlflow_server, tmp_path):
-    with tracking(mlflow_server.uri):
-        info = fluent_run("rt-server", register_as=None)
-        first, second, _ = roundtrip(mlflow_server.uri, info["run_id"], tmp_path)
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_round_trip_fluent_run_server(backend, request, tmp_path):
+    """Servers backed by SQLite and by PostgreSQL, artifacts proxied."""
+    server = request.getfixturevalue("mlflow_server" if backend == "sqlite" else "postgres_server")
+    with tracking(server.uri):
+        info = fluent_run(f"rt-server-{uuid.uuid4().hex[:6]}", register_as=None)
+        first, second, _ = roundtrip(server.uri, info["run_id"], tmp_path)
         assert comparable(second) == comparable(first)
 
 
@@ -130,12 +135,15 @@ def test_round_trip_captured_script_run(sqlite_uri, tmp_path):
     assert second["environment"] == first["environment"]
 
 
-def test_round_trip_100k_points_and_special_values(sqlite_uri, tmp_path):
+@pytest.mark.parametrize("target", ["same", "postgres"])
+def test_round_trip_100k_points_and_special_values(sqlite_uri, tmp_path, target, request):
+    """Back into the same SQLite store, or into PostgreSQL: both direct-SQL paths at scale (the
+    bulk write in 50,000-point statements, the history read) on each database."""
     import mlflow
     from mlflow.entities import Metric
 
     with tracking(sqlite_uri):
-        client = mlflow.MlflowClient(sqlite_uri)
+        client = mlflow.MlflowClient(sqlite_uri, registry_uri=sqlite_uri)
         exp = client.create_experiment("big")
         run = client.create_run(exp, start_time=1_700_000_000_000 - 5_000, run_name="ünïcode ✓ run", tags={"mlflow.user": "ada"})
         rid = run.info.run_id
@@ -145,7 +153,7 @@ def test_round_trip_100k_points_and_special_values(sqlite_uri, tmp_path):
         client.log_batch(rid, metrics=pts[50_000:])
         client.log_param(rid, "p", "0.10")
         client.set_terminated(rid, "KILLED", end_time=base + 123_456)
-    first, second, _ = roundtrip(sqlite_uri, rid, tmp_path)
+    first, second, _ = roundtrip(sqlite_uri, rid, tmp_path, target=request.getfixturevalue("postgres_uri") if target == "postgres" else None)
     assert first["metrics"]["loss"]["history_file"]["points"] == 100_000
     assert comparable(second) == comparable(first)
     assert second["run"]["status"] == "KILLED" and second["run"]["end_time"] == "2023-11-14T22:15:23.456Z"
@@ -392,18 +400,28 @@ def test_package_name_that_is_not_a_pin_is_refused_before_the_store(tmp_path):
     assert not (tmp_path / "never.db").exists()
 
 
-@pytest.mark.parametrize("store", ["sqlite", "server"])
-def test_written_points_match_what_log_batch_stores(store, request, tmp_path):
+@pytest.mark.parametrize("store", ["sqlite", "postgres", "server", "file"])
+def test_written_points_match_what_log_batch_stores(store, request, tmp_path, monkeypatch):
     """Our writes (one transaction on SQL stores; log-batch requests built from the points on a
-    server) keep MLflow's values, de-duplication and latest, as ``MlflowClient.log_batch`` does."""
+    server) keep MLflow's values, de-duplication and latest, as ``MlflowClient.log_batch`` does;
+    a store the fast paths do not know (``file:``) gets ``log_batch`` itself, with the same result."""
     import math
 
     import mlflow
     from mlflow.entities import Metric
 
-    uri = request.getfixturevalue("sqlite_uri") if store == "sqlite" else request.getfixturevalue("mlflow_server").uri
+    from manifest.tracking.store import client as manifest_client
+    from manifest.tracking.store import metric_tables_store
+
+    if store == "file":
+        monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3 refuses file stores without it (the CLI inherits it)
+        uri = (tmp_path / "mlruns").as_uri()
+    else:
+        uri = request.getfixturevalue("mlflow_server").uri if store == "server" else request.getfixturevalue(f"{store}_uri")
     with tracking(uri):
-        client = mlflow.MlflowClient(uri)
+        client = mlflow.MlflowClient(uri, registry_uri=uri)
+        # which write is tested: the bulk INSERT on the SQL databases it knows, not a fallback to log_batch
+        assert (metric_tables_store(manifest_client(uri, check=False)) is not None) == (store in ("sqlite", "postgres"))
         exp = client.create_experiment(f"ties-{uuid.uuid4().hex[:8]}")
         rid = client.create_run(exp, start_time=1_000).info.run_id
         t = 1_700_000_000_000
@@ -428,7 +446,7 @@ def test_written_points_match_what_log_batch_stores(store, request, tmp_path):
 
         for k in a:
             assert points(rid, k) == points(new, k), k
-        assert len(points(new, "dup")) == 2
+        assert len(points(new, "dup")) == (3 if store == "file" else 2)  # a file store keeps identical points
 
 
 # --------------------------------------------------------------------------- uploads are what was checked
