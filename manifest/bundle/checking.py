@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from ..core.digests import file_digest, regular_files
@@ -10,7 +9,7 @@ from ..core.problems import ManifestError, Problem
 from ..core.text import one_line
 from ..document.reader import read_bytes
 from ..spec.rules.paths import relative_path_problem
-from .layout import INDEX, MAX_LIST_BYTES, SUMS, read_index
+from .layout import INDEX, MAX_LIST_BYTES, SUMS, SUMS_LINE, read_index
 
 
 def check_bundle(d: Path) -> list[Problem]:
@@ -21,7 +20,7 @@ def check_bundle(d: Path) -> list[Problem]:
 def _read_sums(sums_path: Path, problems: list[Problem]) -> dict[str, str]:
     listed: dict[str, str] = {}
     for n, line in enumerate(_text(sums_path).splitlines(), 1):
-        m = re.fullmatch(r"([0-9a-f]{64}) [ *](.+)", line)
+        m = SUMS_LINE.fullmatch(line)
         if not m:
             problems.append(Problem("bundle-sums-syntax", f"line {n} is not '<sha256>  <path>'", file=str(sums_path), line=n, column=1))
             continue

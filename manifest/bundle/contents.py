@@ -51,8 +51,9 @@ MAX_SOURCE_BYTES = 4 * 1024**3
 # --------------------------------------------------------------------------- where things are
 
 
-def _uri_path(uri: str) -> tuple[Path | None, str | None]:
-    """A local path for ``uri`` (relative or absolute), or the scheme of a remote one."""
+def uri_path(uri: str) -> tuple[Path | None, str | None]:
+    """A local path for ``uri`` (relative or absolute; a ``file:`` URI's path), or the scheme of a
+    remote one. ``verify`` and the bundle writer read URIs alike."""
     parts = urlsplit(uri)
     scheme = parts.scheme.lower()
     if scheme and len(scheme) > 1 and scheme != "file":  # one letter: a Windows drive
@@ -62,7 +63,7 @@ def _uri_path(uri: str) -> tuple[Path | None, str | None]:
 
 def data_candidates(uri: str, *, data_root: Path | None, run_dir: Path | None) -> tuple[list[Path], str | None]:
     """Where an export looks for a data input, in order, and the scheme when it is remote."""
-    path, scheme = _uri_path(uri)
+    path, scheme = uri_path(uri)
     if path is None:
         return [], scheme
     if path.is_absolute():
@@ -74,7 +75,7 @@ def data_candidates(uri: str, *, data_root: Path | None, run_dir: Path | None) -
 def bundle_data_path(uri: str) -> str | None:
     """Where the copy of a data input goes in the bundle: ``data/<uri>`` for a safe relative URI,
     ``data/<file name>`` for an absolute path."""
-    path, _ = _uri_path(uri)
+    path, _ = uri_path(uri)
     if path is None:
         return None
     rel = path.name if path.is_absolute() else PurePosixPath(uri).as_posix()
@@ -417,7 +418,7 @@ def place_data(bundle: Path, copies: dict[str, str], m: dict[str, Any], run_dir:
         uri = inp.get("uri") or ""
         if not rel or relative_path_problem(rel.rstrip("/")):
             continue
-        path, scheme = _uri_path(uri)
+        path, scheme = uri_path(uri)
         if scheme or path is None or path.is_absolute() or relative_path_problem(uri):
             continue
         src, dest = bundle / rel.rstrip("/"), run_dir / uri

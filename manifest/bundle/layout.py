@@ -28,6 +28,7 @@ SHA-256, so a signature over it covers the whole bundle.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,15 @@ UNLISTED = (INDEX, SUMS)
 #: Files of a bundle besides its manifests (checked as part of the bundle, never "skipped").
 PARTS = ("index.json", "SHA256SUMS", "README.md", "results.md", "results.tex", CITATION, CRATE, PAGE)
 PART_DIRS = ("plots/", "manifests/", "data/", "code/", "tools/", f"{ATTESTATIONS}/", f"{BOMS}/", SIGNATURES)
+#: A line of ``SHA256SUMS``, as ``sha256sum`` writes (text or binary mode) and reads it.
+SUMS_LINE = re.compile(r"([0-9a-f]{64}) [ *](.+)")
+
+
+def format_sums(digests: dict[str, str]) -> str:
+    """``SHA256SUMS`` text for ``{path: sha256}``: one ``<sha256>  <path>`` line each, by path bytes."""
+    return "".join(f"{digests[rel]}  {rel}\n" for rel in sorted(digests, key=lambda r: r.encode("utf-8")))
+
+
 #: Largest ``SHA256SUMS`` or ``index.json`` read when a bundle is checked.
 MAX_LIST_BYTES = 16 * 1024 * 1024
 

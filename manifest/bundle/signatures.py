@@ -31,7 +31,7 @@ from ..signing import dsse
 from ..signing.keys import SigningKey, VerifyKey
 from ..spec.rules.paths import relative_path_problem
 from .checking import check_bundle
-from .layout import ATTESTATIONS, INDEX, MAX_LIST_BYTES, SIGNATURES, SUMS, UNLISTED
+from .layout import ATTESTATIONS, INDEX, MAX_LIST_BYTES, SIGNATURES, SUMS, SUMS_LINE, UNLISTED, format_sums
 
 ENVELOPE_SUFFIX = ".dsse.json"
 STATEMENT_SUFFIX = ".intoto.json"
@@ -162,7 +162,7 @@ def read_sums(path: Path) -> dict[str, str]:
     """``{path: sha256}`` of a ``SHA256SUMS`` (lines of another form are left out: the bundle check
     reports them)."""
     text = read_bytes(path, max_bytes=MAX_LIST_BYTES).decode("utf-8", "replace")
-    return {m.group(2): m.group(1) for m in (re.fullmatch(r"([0-9a-f]{64}) [ *](.+)", ln) for ln in text.splitlines()) if m}
+    return {m.group(2): m.group(1) for m in (SUMS_LINE.fullmatch(ln) for ln in text.splitlines()) if m}
 
 
 def sums_text(root: Path, new: dict[str, bytes]) -> str:
@@ -173,7 +173,7 @@ def sums_text(root: Path, new: dict[str, bytes]) -> str:
     old = read_sums(root / SUMS) if (root / SUMS).is_file() else {}
     digests = {rel: old.get(rel) or file_digest(p)[1]["sha256"] for rel, p in tree_files(root) if rel != SUMS and rel not in new}
     digests.update({rel: digest_bytes(data)["sha256"] for rel, data in new.items()})
-    return "".join(f"{digests[rel]}  {rel}\n" for rel in sorted(digests, key=lambda r: r.encode("utf-8")))
+    return format_sums(digests)
 
 
 # --------------------------------------------------------------------------- the index's files

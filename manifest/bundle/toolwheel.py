@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import time
-import zipfile
 from pathlib import Path
 
 from ..__about__ import __version__
-from ..core.times import source_date_epoch
 from ..core.versions import schema_dir
+from .archive import write_entries
 
 TOOLS_DIR = "tools"
 DIST = "experiment_manifest"
@@ -67,11 +65,5 @@ def write_tool_wheel(out_dir: Path) -> str:
     record = "".join(_record_line(n, d) for n, d in files) + f"{info}/RECORD,,\n"
     files.append((f"{info}/RECORD", record.encode()))
     out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = time.gmtime(source_date_epoch())[:6]
-    with zipfile.ZipFile(out_dir / wheel_name(), "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files:
-            zi = zipfile.ZipInfo(name, date_time=stamp)  # type: ignore[arg-type]
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o100644 << 16
-            zf.writestr(zi, data, compresslevel=9)
+    write_entries(out_dir / wheel_name(), ((name, data, 0o644) for name, data in files))
     return f"{TOOLS_DIR}/{wheel_name()}"

@@ -32,7 +32,7 @@ from ..interop.ro_crate import CrateFile, CrateRun, bundle_crate
 from . import anonymize as anon
 from .contents import CODE_DIR, DATA_DIR, MAX_DATA_BYTES, CodeEntry, DataCopies, archive_code, copy_data, find_repository, is_local_repository
 from .html import MANIFEST, render_html
-from .layout import ATTESTATIONS, BOMS, BUNDLE_VERSION, CITATION, CRATE, INDEX, PAGE, SIGNATURES, SUMS, UNLISTED
+from .layout import ATTESTATIONS, BOMS, BUNDLE_VERSION, CITATION, CRATE, INDEX, PAGE, SIGNATURES, SUMS, UNLISTED, format_sums
 from .plots import write_plots
 from .readme import render_readme
 from .tables import render_latex, render_markdown, results_table
@@ -315,11 +315,7 @@ def _authors(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def write_sums(root: Path) -> None:
     """``SHA256SUMS`` of every other file, written beside and renamed, so a failure keeps the old."""
-    lines = []
-    for rel, p in tree_files(root):
-        if rel == SUMS:
-            continue
-        lines.append(f"{file_digest(p)[1]['sha256']}  {rel}\n")
+    text = format_sums({rel: file_digest(p)[1]["sha256"] for rel, p in tree_files(root) if rel != SUMS})
     tmp = root / f".{SUMS}.part"
-    tmp.write_text("".join(lines), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(root / SUMS)

@@ -24,10 +24,9 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator, Literal
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
+from urllib.parse import urlsplit
 
-from ..bundle.contents import check_source
+from ..bundle.contents import check_source, uri_path
 from ..bundle.layout import BundleContext, bundle_context
 from ..core.digests import ALGORITHMS, DIR_HASH, UnhashableName, digest_bytes, digest_kind, file_digest, tree_digest
 from ..core.names import normalize_name
@@ -208,16 +207,11 @@ def _measure(path: Path, kind: str, algorithms: list[str]) -> tuple[int, dict[st
 
 def _locations(uri: str, data_root: Path | None, run_dir: Path | None, base_dir: Path) -> tuple[list[Path], str | None]:
     """Paths to try for ``uri``, in order, and the scheme when the URI is remote."""
-    parts = urlsplit(uri)
-    scheme = parts.scheme.lower()
-    if scheme and len(scheme) > 1 and scheme != "file":  # one letter: a Windows drive, not a scheme
-        name = PurePosixPath(parts.path).name
+    path, scheme = uri_path(uri)
+    if path is None:
+        name = PurePosixPath(urlsplit(uri).path).name
         return ([data_root / name] if data_root is not None and name else []), scheme
-    if scheme == "file":
-        path = Path(url2pathname(unquote(parts.path)))
-    else:
-        path = Path(uri)
-    if path.is_absolute() or scheme == "file":
+    if path.is_absolute():
         return [path] + ([data_root / path.name] if data_root is not None else []), None
     if data_root is not None:
         return [data_root / path], None

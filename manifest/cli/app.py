@@ -96,7 +96,7 @@ def main() -> None:
 
 def parse_size(text: str) -> int:
     """``64M``, ``1G``, ``500k`` or a number of bytes."""
-    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
     t = text.strip().lower().rstrip("ib").rstrip("b")
     mult = units.get(t[-1:], 1)
     num = t[:-1] if t[-1:] in units else t
@@ -104,6 +104,15 @@ def parse_size(text: str) -> int:
         return int(float(num) * mult)
     except ValueError:
         raise click.BadParameter(f"{text!r} is not a size such as 64M or 1G") from None
+
+
+class SizeType(click.ParamType):
+    """A size option (:func:`parse_size`) as a click type, so its value arrives as bytes."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        return value if isinstance(value, int) else parse_size(str(value))
 
 
 def to_stderr(text: str) -> None:

@@ -17,26 +17,8 @@ from ..bundle.writing import BundleOptions, finish, prepare_dir, write_bundle
 from ..core.problems import NotFound, Problem, Refused
 from ..core.uris import strip_credentials
 from ..document.reader import load_path
-from .app import MaskedStream, jobs_option, messages, quiet_option, report_option, tracking_uri_option
+from .app import MaskedStream, SizeType, jobs_option, messages, quiet_option, report_option, tracking_uri_option
 from .keys_options import key_inside, passphrase_options, read_passphrase
-
-
-class ByteSize(click.ParamType):
-    """A size in bytes, with an optional K, M, G or T suffix (powers of 1024)."""
-
-    name = "size"
-    _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> int:
-        if isinstance(value, int):
-            return value
-        text = str(value).strip().upper().removesuffix("B").removesuffix("I")
-        unit = text[-1:] if text[-1:] in self._UNITS and text[-1:] else ""
-        number = text[: len(text) - len(unit)]
-        if not number.isdigit():
-            self.fail(f"{value!r} is not a size such as 1048576, 500M or 2G", param, ctx)
-        return int(number) * self._UNITS[unit]
-
 
 
 @dataclass(frozen=True)
@@ -149,7 +131,7 @@ def _check_parent(output: str) -> None:
 @click.option("--bundle", "bundle_dir", metavar="DIR", help="Write a paper bundle: manifests, index, results tables, plots, README, SHA256SUMS.")
 @click.option("--metrics", "metric_names", metavar="NAMES", help="Comma-separated metrics for the bundle's table and plots [default: all].")
 @click.option("--with-data", is_flag=True, help="Bundle: copy the data inputs that are local files or directories into data/, each checked against its recorded digest.")
-@click.option("--max-data-size", type=ByteSize(), default=MAX_DATA_BYTES, show_default="1G", metavar="SIZE", help="Bundle: largest data input --with-data copies (e.g. 500M, 2G); larger ones are listed as not copied.")
+@click.option("--max-data-size", type=SizeType(), default=MAX_DATA_BYTES, show_default="1G", metavar="SIZE", help="Bundle: largest data input --with-data copies (e.g. 500M, 2G); larger ones are listed as not copied.")
 @click.option("--with-code", is_flag=True, help="Bundle: a source archive of each recorded commit with its recorded diff applied (plus the diff and the commit object) in code/.")
 @click.option("--repo", type=click.Path(exists=True, file_okay=False), metavar="DIR", help="Bundle: the git checkout that holds the recorded commits [default: the recorded repository, else the current directory's].")
 @click.option("--data-root", type=click.Path(exists=True, file_okay=False), metavar="DIR", help="Bundle: look for data inputs here first (DIR/URI, or DIR/FILENAME for absolute paths).")

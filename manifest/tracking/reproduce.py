@@ -228,7 +228,7 @@ def plan(path: str | Path, *, repo: Path | None = None, pass_env: tuple[str, ...
     diff_file = _diff_file(doc, code)
     argv = fill_template(list(template), m.get("params") or {})
     names = sorted([*_passed(pass_env), "MLFLOW_TRACKING_URI", "MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID"])
-    bundle = _bundle_code(doc, repo)
+    bundle = _bundle_code(_context(doc), repo)
     source = f"{bundle.root / str(bundle.code['archive'])} (the bundle's source archive)" if bundle is not None and bundle.code else _source_repository(code, commit, repo)
     p = Plan(argv, code.get("working_directory") or "", source, commit, bool(code.get("dirty")), names, _precheck(bundle, code))
     return doc, p, diff_file
@@ -246,12 +246,14 @@ def _precheck(bundle: BundleContext | None, code: dict[str, Any]) -> str | None:
     return ("WARNING: " if result.verdict == "warn" else "") + result.reason + ("; a signed bundle (manifest verify . --signature --key KEY.pub) proves who made it" if result.verdict == "warn" else "")
 
 
-def _bundle_code(doc: Document, repo: Path | None) -> BundleContext | None:
-    """The bundle holding the manifest, when it has the code and no ``--repo`` says otherwise."""
-    if repo is not None or doc.base_dir is None or doc.name in ("-", "<data>"):
-        return None
-    ctx = bundle_context(Path(doc.name))
-    return ctx if ctx is not None and ctx.code is not None else None
+def _context(doc: Document) -> BundleContext | None:
+    """The bundle holding the manifest file, if any."""
+    return bundle_context(Path(doc.name)) if doc.base_dir is not None and doc.name not in ("-", "<data>") else None
+
+
+def _bundle_code(ctx: BundleContext | None, repo: Path | None) -> BundleContext | None:
+    """The bundle, when it has the code and no ``--repo`` says otherwise."""
+    return ctx if repo is None and ctx is not None and ctx.code is not None else None
 
 
 def code_from_bundle(bundle: BundleContext, code: dict[str, Any], workdir: Path, log: Callable[[str], None]) -> Path:
@@ -303,12 +305,12 @@ def reproduce(
     work.mkdir(parents=True, exist_ok=True)
     private_dir: Path | None = None
     try:  # a work directory of our own, and the private store, go away whatever happens
-        bundle = _bundle_code(doc, repo)
+        ctx = _context(doc)
+        bundle = _bundle_code(ctx, repo)
         checkout_dir = code_from_bundle(bundle, code, work.resolve(), log) if bundle is not None else obtain_code(code, work.resolve(), repo, diff_file, log)
         cwd = checkout_dir / PurePosixPath(the_plan.working_directory or ".")
         if not cwd.resolve().is_relative_to(checkout_dir.resolve()):
             raise CannotRun(Problem("unsafe-path", f"the working directory {the_plan.working_directory!r} resolves outside the checkout", "/code/working_directory"))
-        ctx = bundle_context(Path(doc.name)) if doc.base_dir is not None and doc.name not in ("-", "<data>") else None
         if ctx is not None and ctx.data:
             placed = place_data(ctx.root, ctx.data, m, cwd)
             log(f"reproduce: the bundle's data copies put where the run read them: {', '.join(placed) or 'none (absolute or remote URIs)'}")

@@ -8,7 +8,7 @@ import re
 
 from support.paths import ROOT
 
-from manifest.core.versions import KNOWN_VERSIONS, schema_path
+from manifest.core.versions import INDEX_VERSIONS, KNOWN_VERSIONS, schema_dir, schema_path
 
 README = (ROOT / "spec" / "README.md").read_text(encoding="utf-8")
 
@@ -31,3 +31,21 @@ def test_every_released_version_has_a_published_digest():
 def test_a_released_schema_file_has_the_digest_published_for_it():
     for version, sha in _published().items():
         assert hashlib.sha256(schema_path(version).read_bytes()).hexdigest() == sha, f"schemas/manifest-{version}.schema.json changed after its release; a change needs a new version (spec 4.2)"
+
+
+def _published_index() -> dict[str, str]:
+    """Export-index version -> published SHA-256, from the rows of the documents table."""
+    out = {}
+    for line in README.splitlines():
+        m = re.match(r"\| Export index \| (\d+\.\d+) \| Released[^|]*\|.*SHA-256 `([0-9a-f]{64})`", line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def test_a_released_export_index_schema_has_the_digest_published_for_it():
+    published = _published_index()
+    assert "1.0" in published and set(published) <= set(INDEX_VERSIONS)
+    for version, sha in published.items():
+        path = schema_dir() / f"export-index-{version}.schema.json"
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == sha, f"{path.name} changed after its release; a change needs a new version"
