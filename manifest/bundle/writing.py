@@ -98,6 +98,14 @@ class _Bundle:
     tool: str = ""
     #: source archives made so far, by (commit, diff digest): replicates share one
     archives: dict[tuple[str, str], CodeEntry] = field(default_factory=dict)
+    #: SHA-256 of the files written so far, by path: the statements, the crate, the index and
+    #: SHA256SUMS all list them, and a data copy can be large (files written once are not changed)
+    digests: dict[Path, str] = field(default_factory=dict)
+
+    def sha256(self, p: Path) -> str:
+        if p not in self.digests:
+            self.digests[p] = file_digest(p)[1]["sha256"]
+        return self.digests[p]
 
     def say(self, line: str) -> None:
         self.warnings.append(line)
@@ -124,7 +132,7 @@ class _Bundle:
         plots = {f"{safe_name(p)}.png": (self.root / "plots" / f"{safe_name(p)}.png").read_bytes() for p in plotted}
         (self.root / PAGE).write_text(render_html(index, table, [(self.rel(p), m) for p, m in self.docs], plots, commands=self._commands()), encoding="utf-8")
         self._crate(statements)
-        index["files"] = [{"path": rel, "size": p.stat().st_size, "sha256": file_digest(p)[1]["sha256"]} for rel, p in tree_files(self.root) if rel not in UNLISTED and not rel.startswith(SIGNATURES)]
+        index["files"] = [{"path": rel, "size": p.stat().st_size, "sha256": self.sha256(p)} for rel, p in tree_files(self.root) if rel not in UNLISTED and not rel.startswith(SIGNATURES)]
         (self.root / INDEX).write_text(json.dumps(index, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if self.ids is not None:
             self._scan()
@@ -132,7 +140,7 @@ class _Bundle:
             from .signatures import sign_bundle  # lazy: signing imports cryptography, only for --sign-key
 
             sign_bundle(self.root, self.opts.sign_key)
-        write_sums(self.root)
+        write_sums(self.root, self.digests)
         self.log(f"bundle: {len(self.docs)} manifests, {len(table['rows'])} table rows, {len(plotted)} plots" + (f", {len(self.archives)} source archive(s)" if self.archives else "") + (f", {len(self.data.placed)} data copies" if self.data.placed else ""))
         return self.warnings
 
@@ -204,7 +212,7 @@ class _Bundle:
         (self.root / ATTESTATIONS).mkdir(exist_ok=True)
         for path, m in self.docs:
             rel = self.rel(path)
-            st = statement(m, manifest_ref=(rel, {"sha256": file_digest(path)[1]["sha256"]}))
+            st = statement(m, manifest_ref=(rel, {"sha256": self.sha256(path)}))
             target = f"{ATTESTATIONS}/{path.stem}.intoto.json"
             (self.root / target).write_text(json.dumps(st, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
             out[rel] = target
@@ -219,7 +227,7 @@ class _Bundle:
                 (self.root / BOMS / f"{path.stem}.{safe_name(model['name'])}.cdx.json").write_text(json.dumps(bom, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
     def _crate(self, statements: dict[str, str]) -> None:
-        files = [CrateFile(rel, p.stat().st_size, file_digest(p)[1]["sha256"]) for rel, p in tree_files(self.root) if rel not in UNLISTED and rel != CRATE and not rel.startswith(SIGNATURES)]
+        files = [CrateFile(rel, p.stat().st_size, self.sha256(p)) for rel, p in tree_files(self.root) if rel not in UNLISTED and rel != CRATE and not rel.startswith(SIGNATURES)]
         runs = []
         for path, m in self.docs:
             rel = self.rel(path)
@@ -242,7 +250,7 @@ class _Bundle:
             e: dict[str, Any] = {
                 "path": rel, "id": m["id"], "name": m["name"], "run_id": src.get("run_id"),
                 "parent_run_id": (m["run"].get("parent") or {}).get("run_id"),
-                "sha256": file_digest(path)[1]["sha256"],
+                "sha256": self.sha256(path),
                 "canonical_sha256": manifest_digest(m)["sha256"],
             }
             if rel in self.code:
@@ -313,9 +321,11 @@ def _authors(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def write_sums(root: Path) -> None:
-    """``SHA256SUMS`` of every other file, written beside and renamed, so a failure keeps the old."""
-    text = format_sums({rel: file_digest(p)[1]["sha256"] for rel, p in tree_files(root) if rel != SUMS})
+def write_sums(root: Path, known: dict[Path, str] | None = None) -> None:
+    """``SHA256SUMS`` of every other file, written beside and renamed, so a failure keeps the old;
+    ``known`` holds digests already taken of files not changed since."""
+    known = known or {}
+    text = format_sums({rel: known.get(p) or file_digest(p)[1]["sha256"] for rel, p in tree_files(root) if rel != SUMS})
     tmp = root / f".{SUMS}.part"
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(root / SUMS)

@@ -13,11 +13,13 @@ from manifest.core.versions import INDEX_VERSIONS, KNOWN_VERSIONS, schema_dir, s
 README = (ROOT / "spec" / "README.md").read_text(encoding="utf-8")
 
 
-def _published() -> dict[str, str]:
-    """version -> published SHA-256, from the rows of the versions table that say "Released"."""
+def _published(document: str = "") -> dict[str, str]:
+    """version -> published SHA-256, from the rows that say "Released": of the manifest's versions
+    table (``document`` empty), or of the row of that document ("Export index")."""
+    head = rf"\| {re.escape(document)} \| " if document else r"\| "
     out = {}
     for line in README.splitlines():
-        m = re.match(r"\| (\d+\.\d+) \| Released[^|]*\|.*SHA-256 `([0-9a-f]{64})`", line)
+        m = re.match(head + r"(\d+\.\d+) \| Released[^|]*\|.*SHA-256 `([0-9a-f]{64})`", line)
         if m:
             out[m.group(1)] = m.group(2)
     return out
@@ -33,18 +35,8 @@ def test_a_released_schema_file_has_the_digest_published_for_it():
         assert hashlib.sha256(schema_path(version).read_bytes()).hexdigest() == sha, f"schemas/manifest-{version}.schema.json changed after its release; a change needs a new version (spec 4.2)"
 
 
-def _published_index() -> dict[str, str]:
-    """Export-index version -> published SHA-256, from the rows of the documents table."""
-    out = {}
-    for line in README.splitlines():
-        m = re.match(r"\| Export index \| (\d+\.\d+) \| Released[^|]*\|.*SHA-256 `([0-9a-f]{64})`", line)
-        if m:
-            out[m.group(1)] = m.group(2)
-    return out
-
-
 def test_a_released_export_index_schema_has_the_digest_published_for_it():
-    published = _published_index()
+    published = _published("Export index")
     assert "1.0" in published and set(published) <= set(INDEX_VERSIONS)
     for version, sha in published.items():
         path = schema_dir() / f"export-index-{version}.schema.json"
