@@ -32,12 +32,17 @@ system-deps:
 	  else echo "make system-deps: install these Debian packages first: sudo apt-get install$$missing" >&2; exit 1; fi; fi
 
 # Validators that pin what the main venv cannot have (cffconvert: jsonschema<4; roc-validator: rich<14),
-# each in a venv of its own; the tests call their commands.
-tools: $(TOOLS)/cff/bin/cffconvert $(TOOLS)/roc/bin/rocrate-validator
+# and MLflow 2 for the migration tests, each in a venv of its own; the tests call their commands.
+tools: $(TOOLS)/cff/bin/cffconvert $(TOOLS)/roc/bin/rocrate-validator $(TOOLS)/mlflow2/bin/mlflow
 $(TOOLS)/cff/bin/cffconvert:
 	$(PYTHON) -m venv $(TOOLS)/cff && $(TOOLS)/cff/bin/pip install --quiet --disable-pip-version-check 'cffconvert==2.0.0'
 $(TOOLS)/roc/bin/rocrate-validator:
 	$(PYTHON) -m venv $(TOOLS)/roc && $(TOOLS)/roc/bin/pip install --quiet --disable-pip-version-check 'roc-validator==0.13.0'
+# MLflow 2 (its last release) for the migration tests (tests/tracking/test_mlflow2.py): its server
+# needs SQLAlchemy < 2.1; scikit-learn is the main venv's, so the models it pickles load in MLflow 3.
+MLFLOW2 := 2.22.5
+$(TOOLS)/mlflow2/bin/mlflow: | $(STAMP)
+	$(PYTHON) -m venv $(TOOLS)/mlflow2 && $(TOOLS)/mlflow2/bin/pip install --quiet --disable-pip-version-check 'mlflow==$(MLFLOW2)' 'sqlalchemy<2.1' "scikit-learn==$$($(BIN)/python -c 'import sklearn; print(sklearn.__version__)')"
 
 demo: install
 	$(BIN)/python examples/demo.py

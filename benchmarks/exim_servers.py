@@ -43,12 +43,14 @@ def tree_cpu_s(pid: int) -> float | None:
 
 class Server:
     """``mlflow server`` in its own process group (stopped by its id); ``workers=None`` keeps
-    MLflow's default number of worker processes."""
+    MLflow's default number of worker processes; ``backend`` (a backend store URI) replaces the
+    SQLite file ``home/srv.db``."""
 
-    def __init__(self, home: Path, workers: int | None = None) -> None:
+    def __init__(self, home: Path, workers: int | None = None, backend: str | None = None) -> None:
         self.home = home
         self.workers = workers
         self.db = home / "srv.db"
+        self.backend = backend or f"sqlite:///{self.db}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.start_s = 0.0
@@ -60,7 +62,7 @@ class Server:
 
     def _command(self) -> list[str]:
         return [
-            MLFLOW, "server", "--backend-store-uri", f"sqlite:///{self.db}", "--artifacts-destination", str(self.home / "art"),
+            MLFLOW, "server", "--backend-store-uri", self.backend, "--artifacts-destination", str(self.home / "art"),
             "--serve-artifacts", "--host", "127.0.0.1", "--port", str(self.port),
         ] + (["--workers", str(self.workers)] if self.workers else [])
 

@@ -15,7 +15,7 @@ from ..core.problems import ManifestError, Problem, Report, UnreadableInput
 from ..document.limits import DEFAULT_MAX_BYTES
 from ..document.reader import load_path
 from ..spec.engines import Engine
-from ..spec.export_index import EXPORT_PART_DIRS, INDEX_NAME, index_problems, is_index
+from ..spec.export_index import INDEX_NAME, index_problems, is_export_part, is_index
 from ..spec.sidecars import sidecar_paths
 from ..spec.validation import validate_document
 from .discovery import discover, looks_like_sidecar
@@ -100,7 +100,7 @@ def validate_paths(paths: Sequence[str], *, max_bytes: int = DEFAULT_MAX_BYTES, 
         if is_bundle(Path(d)):
             _add_bundle(outcome, d)
         if (Path(d) / INDEX_NAME).is_file():  # the models' and artifacts' files of an export: part of it
-            outcome.skipped = [(n, why) for n, why in outcome.skipped if not _under(n, d) or not _relative(n, d).startswith(EXPORT_PART_DIRS)]
+            outcome.skipped = [(n, why) for n, why in outcome.skipped if not _under(n, d) or not is_export_part(_relative(n, d))]
     for d in directories:
         _add_if_empty(outcome, d)
     return outcome

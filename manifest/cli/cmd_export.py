@@ -28,6 +28,7 @@ class ExportArgs:
     run_ids: tuple[str, ...]
     experiment: str | None
     model: str | None
+    whole_store: bool
     filter_string: str | None
     tracking_uri: str | None
     output: str
@@ -58,8 +59,10 @@ class ExportArgs:
 
     def check(self) -> None:
         """Refuse combinations that cannot work, as usage errors (exit 2)."""
-        if sum(map(bool, (self.run_ids, self.experiment, self.model))) != 1:
-            raise click.UsageError("give RUN_ID..., --experiment NAME or --model NAME[@ALIAS|/VERSION] (one of them)")
+        if sum(map(bool, (self.run_ids, self.experiment, self.model, self.whole_store))) != 1:
+            raise click.UsageError("give RUN_ID..., --experiment NAME, --model NAME[@ALIAS|/VERSION] or --all (one of them)")
+        if self.whole_store and (self.bundle_dir or self.output == "-" or self.output.lower().endswith((".yaml", ".yml", ".json"))):
+            raise click.UsageError("--all needs -o DIRECTORY (and is not a --bundle)")
         if self.filter_string and not self.experiment:
             raise click.UsageError("--filter goes with --experiment")
         if self.bundle_dir and self.output != "-":
@@ -102,7 +105,7 @@ class ExportArgs:
 
         return ExportOptions(
             history=self.history, inline_max_points=self.inline_max_points, allow_running=self.allow_running,  # type: ignore[arg-type]
-            with_models=self.with_models or bool(self.model), with_artifacts=self.with_artifacts, workers=self.jobs, progress=progress,
+            with_models=self.with_models or bool(self.model) or self.whole_store, with_artifacts=self.with_artifacts or self.whole_store, workers=self.jobs, progress=progress,
         )
 
 
@@ -118,6 +121,7 @@ def _check_parent(output: str) -> None:
 @click.command("export")
 @click.argument("run_ids", nargs=-1, metavar="[RUN_ID]...")
 @click.option("--experiment", help="Export every active run of this experiment (name or id).")
+@click.option("--all", "whole_store", is_flag=True, help="Export the whole store into -o DIRECTORY: every experiment (deleted ones too), every run with its models' and artifacts' files, every registered model with all its versions; what cannot be exported is listed in the index and the closing report.")
 @click.option("--model", metavar="NAME[@ALIAS|/VERSION]", help="Export the runs behind a registered model's versions (all, the one an alias names, or one), with their models' files and the registry state.")
 @click.option("--filter", "filter_string", metavar="EXPR", help="MLflow search filter for --experiment, e.g. \"params.n_estimators = '100'\".")
 @tracking_uri_option()
@@ -173,17 +177,43 @@ def command(**kwargs: Any) -> None:
     sys.stdout = MaskedStream(sys.stderr)  # type: ignore[assignment]  # MLflow may print; only the manifest goes to standard output
     bar, say = messages(args.quiet)
     try:
-        report = _bundle(args, uri, bar, say) if args.bundle_dir else _export(args, uri, real_stdout, bar, say)
+        if args.whole_store:
+            report = _export_all(args, uri, bar, say)
+        else:
+            report = _bundle(args, uri, bar, say) if args.bundle_dir else _export(args, uri, real_stdout, bar, say)
     finally:
         sys.stdout = real_stdout
     if args.report == "json":
         real_stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
 
-def _run_ids(args: ExportArgs, cl: Any, uri: str) -> list[str]:
+def _export_all(args: ExportArgs, uri: str, bar: Any, say: Any) -> dict[str, Any]:
+    """``--all``: the whole store, then a closing report (counts per kind, what was left out)."""
+    from ..tracking.exporting.bulk import export_store  # lazy: MLflow
+    from ..tracking.store import client  # lazy: MLflow
+
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise click.UsageError(f"-o {args.output}: exists and is not a directory")
+    done = export_store(client(uri), out, tracking_uri=uri, fmt=args.fmt, options=args.options(bar), log=say, force=args.force)
+    missing = [f"model version {m['name']}/{v['version']}: {v['missing']}" for m in load_path(done.index).data.get("registered_models") or [] for v in m["versions"] if "missing" in v] if done.index else []
+    left = [f"{x['kind'].replace('_', ' ')} {x['id']}: {x['reason']}" for x in done.not_exported] + missing
+    say(f"exported {done.experiments} experiments, {done.runs} runs, {done.registered_models} registered models ({done.model_versions} versions) to {out}/")
+    if left:
+        say(f"not exported ({len(left)}):")
+        for line in left:
+            say(f"  {line}")
+    return {"experiments": done.experiments, "runs": done.runs, "registered_models": done.registered_models, "model_versions": done.model_versions, "not_exported": left, "index": str(done.index)}
+
+
+def _runs(args: ExportArgs, cl: Any, uri: str) -> tuple[list[str], list[Any] | None]:
+    """The run ids asked for, and the runs themselves when a search found them."""
     from ..tracking.exporting.experiment import find_runs  # lazy: MLflow
 
-    return list(args.run_ids) if args.run_ids else [r.info.run_id for r in find_runs(cl, args.experiment or "", args.filter_string, uri)]
+    if args.run_ids:
+        return list(args.run_ids), None
+    runs = find_runs(cl, args.experiment or "", args.filter_string, uri)
+    return [r.info.run_id for r in runs], runs
 
 
 def _model_runs(args: ExportArgs, cl: Any, uri: str, say: Any) -> tuple[list[str], Any]:
@@ -218,11 +248,15 @@ def _export(args: ExportArgs, uri: str, stdout: Any, bar: Any, say: Any) -> dict
     from ..tracking.store import client  # lazy: MLflow
 
     cl = client(uri)
-    ids, model = _model_runs(args, cl, uri, say) if args.model else (_run_ids(args, cl, uri), None)
+    runs = None
+    if args.model:
+        ids, model = _model_runs(args, cl, uri, say)
+    else:
+        (ids, runs), model = _runs(args, cl, uri), None
     if not ids:
         raise NotFound(Problem("no-runs", f"no version of {args.model!r} has a run that can be exported"))
     many = len(ids) > 1 or (bool(args.experiment or args.model) and not _one_file(args.output))  # a filter that matches one run may go to a file
-    written = export_to_files(cl, ids, tracking_uri=uri, output=args.output, fmt=args.fmt, options=args.options(bar), many=many, log=say, stdout=stdout, force=args.force, selection=_selection(args), model=model)
+    written = export_to_files(cl, ids, tracking_uri=uri, output=args.output, fmt=args.fmt, options=args.options(bar), many=many, log=say, stdout=stdout, force=args.force, selection=_selection(args), model=model, runs=runs)
     return _report(ids, written, Path(args.output) / "export-index.json" if many else None)
 
 
@@ -244,7 +278,7 @@ def _bundle(args: ExportArgs, uri: str, bar: Any, say: Any) -> dict[str, Any]:
 
     options = args.bundle_options(say)
     cl = client(uri)
-    ids, model = _model_runs(args, cl, uri, say) if args.model else (_run_ids(args, cl, uri), None)
+    ids, model = _model_runs(args, cl, uri, say) if args.model else (_runs(args, cl, uri)[0], None)
     target = Path(args.bundle_dir or "")
     zip_path = target.with_name(target.name + ".zip")
     if args.archive and zip_path.exists() and not args.force:

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ..core.text import one_line
 from .app import MaskedStream, jobs_option, messages, quiet_option, report_option, tracking_uri_option
 
 
@@ -27,6 +28,7 @@ class ImportArgs:
     report: str
     registry_merge: bool
     no_registry: bool
+    keep_going: bool
     jobs: int
 
     def check(self) -> None:
@@ -45,6 +47,7 @@ class ImportArgs:
 @click.option("--register-model", metavar="NAME", help="Also register each recreated model under this registered-model name (appended).")
 @click.option("--registry-merge", is_flag=True, help="Add versions to a registered model that already has some: appended in source order, aliases moved to them.")
 @click.option("--no-registry", is_flag=True, help="Import the runs and their models, but recreate no registered model.")
+@click.option("--keep-going", is_flag=True, help="When a run fails, import the others and name every failure at the end (the exit status is the first failure's) [default for a whole-store export directory].")
 @quiet_option()
 @report_option()
 @jobs_option()
@@ -68,6 +71,7 @@ def command(**kwargs: Any) -> None:
     args = ImportArgs(**kwargs)  # "-" is refused by prepare_paths, before the store is touched
     args.check()
     from ..tracking.importing.batch import check_targets, import_paths, indexes_for  # lazy: the tracking layer imports MLflow (~1.5 s)
+    from ..tracking.importing.experiments import is_whole_store  # lazy: as below
     from ..tracking.importing.options import ImportOptions  # lazy: as above
     from ..tracking.importing.prepare import prepare_paths  # lazy: as above
     from ..tracking.store import client, resolve_tracking_uri  # lazy: as above
@@ -87,15 +91,25 @@ def command(**kwargs: Any) -> None:
         registry=not args.no_registry, registry_merge=args.registry_merge, workers=args.jobs, log=say, imported=announce,
         skipped=lambda f, r: report.skipped.append({"file": f, "run_id": r, **_source(sources, prepared, f)}),
         registered=lambda m, v, n: report.registered.setdefault(m, {}).__setitem__(str(v), n), progress=bar,
+        keep_going=args.keep_going, experiment_created=report.experiments_created.append,
     )
     prepared: list[Any] = []
     sources: dict[str, dict[str, Any]] = {}  # file -> its source run, filled once (thousands of runs)
     with contextlib.redirect_stdout(MaskedStream(sys.stderr)):  # MLflow prints "View run ..." lines; keep stdout for run ids
         prepared = prepare_paths(list(args.paths))  # every manifest and file checked before connecting
         indexes = indexes_for(list(args.paths))  # and the export indexes against the manifests they list
+        whole = [str(path) for path, index in indexes if is_whole_store(index)]
+        if whole and args.experiment:
+            raise click.UsageError(f"{whole[0]} is a whole-store export: its runs go to their own experiments, so --experiment does not apply")
+        opts.keep_going = opts.keep_going or bool(whole)
         check_targets(prepared, opts)  # and everything the store would refuse or truncate
         cl = client(uri, check=not uri.startswith("sqlite:"))
-        import_paths(cl, prepared, tracking_uri=uri, options=opts, indexes=indexes)
+        try:
+            import_paths(cl, prepared, tracking_uri=uri, options=opts, indexes=indexes)
+        finally:
+            if len(prepared) > 1 or whole:
+                for line in report.closing(len(prepared), [index for _, index in indexes]):
+                    say(line)
     if args.report == "json":
         out.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
@@ -108,9 +122,27 @@ class ImportReport:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     #: registered model -> source version -> new version
     registered: dict[str, dict[str, str]] = field(default_factory=dict)
+    experiments_created: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"imported": self.imported, "skipped": self.skipped, "registered_models": [{"name": n, "versions": v} for n, v in sorted(self.registered.items())]}
+        return {"imported": self.imported, "skipped": self.skipped, "experiments_created": self.experiments_created, "registered_models": [{"name": n, "versions": v} for n, v in sorted(self.registered.items())]}
+
+    def closing(self, manifests: int, indexes: list[dict[str, Any]]) -> list[str]:
+        """The closing report of a many-run import: counts per kind, and what the export had
+        already left out (the failures of this import were each named as they happened)."""
+        failed = manifests - len(self.imported) - len(self.skipped)
+        versions = sum(len(v) for v in self.registered.values())
+        lines = [
+            f"runs: {len(self.imported)} imported, {len(self.skipped)} already there (skipped), {failed} not imported, of {manifests}",
+            f"experiments: {len(self.experiments_created)} created",
+            f"registered models: {len(self.registered)} with {versions} versions made",
+        ]
+        left = [x for index in indexes for x in index.get("not_exported") or []]
+        left += [{"kind": "model_version", "id": f"{m['name']}/{v['version']}", "reason": v["missing"]} for index in indexes for m in index.get("registered_models") or [] for v in m["versions"] if "missing" in v]
+        if left:
+            lines.append(f"not in the export, so not migrated ({len(left)}):")
+            lines += [f"  {x['kind'].replace('_', ' ')} {one_line(x['id'])}: {one_line(x['reason'])}" for x in left]
+        return lines
 
 
 def _source(sources: dict[str, dict[str, Any]], prepared: list[Any], file: str) -> dict[str, Any]:

@@ -262,4 +262,5 @@ _register(
     ("index-inconsistent", "an export index contradicts itself or the manifests it lists"),
     ("index-mismatch", "a manifest listed in an export index is missing or differs from its SHA-256"),
     ("registry-exists", "a registered model of the import already has versions in the store (without --registry-merge)"),
+    ("parent-not-imported", "a run was not imported because its parent run failed to import"),
 )

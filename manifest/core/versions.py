@@ -48,7 +48,7 @@ def load_schema(version: str = LATEST_VERSION) -> dict[str, Any]:
 
 
 #: Versions of the export-directory index (its own schema, versioned like the manifest's: spec/export-1.0.md).
-INDEX_VERSIONS: tuple[str, ...] = ("1.0",)
+INDEX_VERSIONS: tuple[str, ...] = ("1.0", "1.1")
 INDEX_VERSION = INDEX_VERSIONS[-1]
 
 

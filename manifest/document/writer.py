@@ -7,13 +7,14 @@ sorted by key. Arrays of scalars are written on one line. Non-finite numbers bec
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ..core.reals import json_real
 from ..core.versions import LATEST_VERSION, load_schema, schema_id
@@ -265,3 +266,32 @@ def dumps_history(columns: dict[str, list[Any]]) -> bytes:
         "value": [json_real(v) for v in columns["value"]],
     }
     return (json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+
+
+#: Points per slice when a history is written piecewise (:func:`write_history`).
+HISTORY_SLICE = 20_000
+
+
+def write_history(columns: dict[str, Sequence[Any]], path: Path) -> tuple[int, str]:
+    """:func:`dumps_history`'s exact bytes written to ``path`` a slice at a time, so that a long
+    history never exists twice more as one string and its bytes; returns (size, SHA-256)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "wb") as f:
+
+        def put(text: str) -> None:
+            nonlocal size
+            b = text.encode("utf-8")
+            digest.update(b)
+            f.write(b)
+            size += len(b)
+
+        for i, key in enumerate(("step", "timestamp", "value")):
+            col = columns[key]
+            put(("{" if i == 0 else ",") + json.dumps(key) + ":[")
+            for start in range(0, len(col), HISTORY_SLICE):
+                part = [json_real(v) for v in col[start : start + HISTORY_SLICE]] if key == "value" else [int(v) for v in col[start : start + HISTORY_SLICE]]
+                put(("," if start else "") + json.dumps(part, separators=(",", ":"), ensure_ascii=False, allow_nan=False)[1:-1])
+            put("]")
+        put("}\n")
+    return size, digest.hexdigest()

@@ -24,6 +24,18 @@ from .engines import validator_problems
 INDEX_NAME = "export-index.json"
 #: Folders of an export directory that hold the files of its models and artifacts (not manifests).
 EXPORT_PART_DIRS = ("models/", "artifacts/")
+#: Folders named after a manifest (``RUNNAME-RUNID8.artifacts/``, ...) that hold its files.
+EXPORT_PART_SUFFIXES = (".artifacts", ".code", ".history")
+
+
+def is_export_part(rel: str) -> bool:
+    """Whether a file of an export directory (``rel``: its path from the index's directory) is
+    part of a manifest's files rather than a manifest: under ``models/`` or ``artifacts/``, or a
+    folder named after a manifest, at the top or (a whole-store export) in ``experiments/ID-NAME/``."""
+    parts = rel.split("/")
+    if len(parts) > 2 and parts[0] == "experiments":
+        parts = parts[2:]
+    return len(parts) > 1 and (f"{parts[0]}/" in EXPORT_PART_DIRS or parts[0].endswith(EXPORT_PART_SUFFIXES))
 
 
 @lru_cache(maxsize=None)
@@ -117,6 +129,18 @@ def new_index(*, created_at: str, tool: dict[str, str], source: dict[str, str], 
         "$schema": index_schema_id(INDEX_VERSION), "index_version": INDEX_VERSION, "created_at": created_at,
         "tool": tool, "source": source, "selection": {k: v for k, v in selection.items() if v},
     }
+
+
+def upgrade_index(data: dict[str, Any]) -> dict[str, Any]:
+    """A 1.0 index as the 1.1 index it is (spec/export-1.1.md, Section 7): 1.1 only adds
+    OPTIONAL members, so only ``index_version`` and ``$schema`` change; a 1.1 index is returned as it is."""
+    if data.get("index_version") != "1.0":
+        return data
+    out = dict(data)
+    out["index_version"] = "1.1"
+    if "$schema" in out:
+        out["$schema"] = index_schema_id("1.1")
+    return out
 
 
 def check_new_index(data: dict[str, Any]) -> None:

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 import mlflow
 from mlflow import MlflowClient
 from mlflow.store.tracking.rest_store import RestStore
+from mlflow.tracking.request_header.abstract_request_header_provider import RequestHeaderProvider
+from mlflow.tracking.request_header.registry import _request_header_provider_registry
 
 from ..core.problems import BadRequest, ManifestError, NotFound, Problem, TrackingError
 from ..core.text import shorten
@@ -93,10 +95,38 @@ def quiet_mlflow() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+class _FreshConnections(RequestHeaderProvider):
+    """Every request of this process to a tracking server on a connection of its own.
+
+    On a kept-alive connection each request to ``mlflow server`` (uvicorn) waited about 40 ms
+    more than on a fresh one (measured here: ``GET /health`` 50 ms against 12.5 ms, a small
+    ``POST`` 71 ms against 27 ms), which at a dozen requests a run was most of the time a run took
+    to export or import. A loopback connection costs well under a millisecond. Registered only
+    by :func:`client`, so only this tool's own process sends the header."""
+
+    def in_context(self) -> bool:
+        return True
+
+    def request_headers(self) -> dict[str, str]:
+        return dict(FRESH_CONNECTION)
+
+
+def _fresh_connections() -> None:
+    if not any(isinstance(p, _FreshConnections) for p in _request_header_provider_registry):
+        _request_header_provider_registry.register(_FreshConnections)
+
+
+def fresh_headers() -> dict[str, str]:
+    """The header for a bulk request of ours to go on a fresh connection, unless every request
+    already asks for one (:class:`_FreshConnections`: MLflow refuses the header twice)."""
+    return {} if any(isinstance(p, _FreshConnections) for p in _request_header_provider_registry) else dict(FRESH_CONNECTION)
+
+
 def client(uri: str | None = None, *, check: bool = True) -> Any:
     """An ``MlflowClient`` for the resolved URI, after a reachability check."""
     _bound_retries()
     quiet_mlflow()
+    _fresh_connections()
     resolved = resolve_tracking_uri(uri)
     check_scheme(resolved)
     if check:

@@ -99,7 +99,9 @@ def test_import_on_a_terminal_draws_a_bar_and_clears_it(tmp_path):
     assert status == 0, shown
     assert len(stdout.split()) == 3  # the run ids, and nothing else, on standard output
     assert "[####################] 3/3 runs" in shown
-    assert shown.rstrip("\r\n").endswith("\x1b[K")  # the bar is cleared at the end
+    report = shown.index("runs: 3 imported, 0 already there (skipped), 0 not imported, of 3")  # the closing report
+    assert shown.rindex("] 3/3 runs") < shown.rindex("\x1b[K") < report  # the bar is cleared at the end, before the report
+    assert "\x1b[" not in shown[report:]  # and nothing is drawn after it
     assert "INFO" not in shown and "Creating initial MLflow database tables" not in shown  # MLflow's own log lines
     assert "imported " in shown
 

@@ -168,3 +168,56 @@ def test_an_invalid_index_names_its_line_and_column(tmp_path):
     assert p.pointer == "/runs/0/file" and p.file == str(path)
     line = path.read_text().splitlines()[p.line - 1]  # type: ignore[operator]
     assert '"../outside.yaml"' in line
+
+
+# --------------------------------------------------------------------------- index 1.1 (spec/export-1.1.md)
+
+SCHEMA_11 = json.loads((Path(__file__).parents[2] / "schemas" / "export-index-1.1.schema.json").read_text())
+
+WHOLE_STORE: dict[str, Any] = {
+    **copy.deepcopy(VALID),
+    "$schema": "https://experiment-manifest.org/schemas/export-index-1.1.schema.json",
+    "index_version": "1.1",
+    "selection": {"all": True},
+    "experiments": [
+        {"id": "0", "name": "Default", "lifecycle_stage": "active", "creation_time": "2026-12-01T10:00:00.000Z", "artifact_location": "mlflow-artifacts:/0"},
+        {"id": "1", "name": "iris", "lifecycle_stage": "deleted", "description": "the iris runs", "tags": {"mlflow.note.content": "the iris runs"}},
+    ],
+    "not_exported": [
+        {"kind": "run", "id": "r3", "name": "still-going", "experiment_id": "1", "reason": "the run is still RUNNING"},
+        {"kind": "logged_model", "id": "m-7", "reason": "it belongs to no run"},
+    ],
+}
+
+
+def test_a_whole_store_index_is_valid_1_1_for_both_validators():
+    assert schema_problems(WHOLE_STORE) == [] and consistency_problems(WHOLE_STORE) == []
+    assert list(Draft202012Validator(SCHEMA_11).iter_errors(WHOLE_STORE)) == []
+
+
+@pytest.mark.parametrize("change, value, why", [
+    ("not_exported/0/kind", "artifact", "a kind the index does not know"),
+    ("not_exported/1/reason", "", "a reason must say something"),
+    ("selection/all", "yes", "all is a boolean"),
+    ("experiments/0/creation_time", "2026-12-01", "a timestamp, not a date"),
+])
+def test_the_1_1_members_are_checked_by_both_validators(change, value, why):
+    doc = _with_doc(WHOLE_STORE, change, value)
+    assert schema_problems(doc), why
+    assert list(Draft202012Validator(SCHEMA_11).iter_errors(doc)), why
+
+
+def test_the_released_1_0_schema_still_refuses_the_1_1_members():
+    doc = {**copy.deepcopy(VALID), "not_exported": [{"kind": "run", "id": "r3", "reason": "deleted"}]}
+    assert list(Draft202012Validator(SCHEMA).iter_errors(doc))
+    assert [p.code for p in schema_problems(doc)] == ["schema-additional-properties"]
+
+
+def test_a_1_0_index_migrates_to_1_1_by_its_version_alone():
+    from manifest.spec.export_index import upgrade_index
+
+    upgraded = upgrade_index(copy.deepcopy(VALID))
+    assert upgraded["index_version"] == "1.1" and upgraded["$schema"] == SCHEMA_11["$id"]
+    assert {k: v for k, v in upgraded.items() if k not in ("index_version", "$schema")} == {k: v for k, v in VALID.items() if k not in ("index_version", "$schema")}
+    assert list(Draft202012Validator(SCHEMA_11).iter_errors(upgraded)) == [] and schema_problems(upgraded) == []
+    assert upgrade_index(WHOLE_STORE) is WHOLE_STORE

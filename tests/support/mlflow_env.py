@@ -52,18 +52,19 @@ class Server:
         return out
 
 
-def start_server(root: Path, *, auth: bool = False, timeout: float = 90, port: int | None = None, backend_store_uri: str | None = None) -> Server:
+def start_server(root: Path, *, auth: bool = False, timeout: float = 90, port: int | None = None, backend_store_uri: str | None = None, mlflow_bin: Path | None = None) -> Server:
     """Start ``mlflow server`` (one worker, no job runner) and wait until /health answers.
 
     Its store is ``backend_store_uri`` (a PostgreSQL database, say), by default a SQLite file in
     ``root``; artifacts are proxied, kept in ``root``. Starting again with the same ``root`` (and
-    ``port`` and ``backend_store_uri``) serves the same store.
+    ``port`` and ``backend_store_uri``) serves the same store. ``mlflow_bin`` is another MLflow's
+    command (an MLflow 2 venv's, say); by default this interpreter's.
     """
     root.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_DISABLE_TELEMETRY="true")
     store = backend_store_uri or f"sqlite:///{root}/server.db"
-    args = [str(BIN / "mlflow"), "server", "--backend-store-uri", store, "--artifacts-destination", str(root / "artifacts"),
+    args = [str(mlflow_bin or BIN / "mlflow"), "server", "--backend-store-uri", store, "--artifacts-destination", str(root / "artifacts"),
             "--serve-artifacts", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     username = password = None
     if auth:

@@ -99,6 +99,26 @@ def model_id_of(mv: Any) -> str | None:
     return source[len("models:/"):] if source.startswith("models:/m-") else None
 
 
+def run_artifact_path(source: str, run_id: str, artifact_uri: str) -> str | None:
+    """The directory in run ``run_id``'s artifacts that a version's ``source`` names, or ``None``.
+
+    MLflow 2 versions have no model id: their source is ``runs:/RUN_ID/PATH``, or the artifact
+    URI that ``runs:/`` resolved to (``mlflow.register_model`` stores that one), possibly spelt
+    with another host than the run's ``artifact_uri``, so ``/RUN_ID/artifacts/`` is also accepted.
+    """
+    source = str(source or "").rstrip("/")
+    if source.startswith("runs:/"):
+        rid, _, path = source[len("runs:/"):].lstrip("/").partition("/")
+        return (path.strip("/") or None) if rid == run_id else None
+    root = str(artifact_uri or "").rstrip("/")
+    if root and source.startswith(root + "/"):
+        return source[len(root) + 1:].strip("/") or None
+    marker = f"/{run_id}/artifacts/"
+    if marker in source:
+        return source.split(marker, 1)[1].strip("/") or None
+    return None
+
+
 def version_entry(mv: Any, file: str | None, why_missing: str | None) -> dict[str, Any]:
     """One version of the index: where its run's manifest is, or why it is not in the export."""
     entry: dict[str, Any] = {"version": str(mv.version)}

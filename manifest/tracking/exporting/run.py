@@ -3,7 +3,6 @@ recorded. The mapping is the spec's Appendix A."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tempfile
 import threading
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
 from ...__about__ import __version__
 from ...core.digests import file_digest, regular_files
@@ -24,7 +24,7 @@ from ...core.reals import json_real, same_real
 from ...core.templates import derive_template
 from ...core.times import ms_to_timestamp, now_timestamp
 from ...core.uris import EMBEDDED_URI, mask_uri, strip_credentials
-from ...document.writer import dumps_history
+from ...document.writer import write_history
 from ...spec.rules.tags import RESERVED_PREFIXES
 from ..capture import CREDIT_FIELDS
 from ..histories import fetch_histories
@@ -96,20 +96,27 @@ class _Build:
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
-    def _histories(self, keys: list[str]) -> dict[str, Any]:
+    def _histories(self, keys: list[str]) -> dict[str, tuple[dict[str, Any], dict[str, Path]]]:
+        """Each metric's entry (and its sidecar file, written to the temporary directory) made as
+        its history arrives, so a run's points are never all in memory at once."""
         done = [0]
         lock = threading.Lock()
+        place = {key: i for i, key in enumerate(keys)}
 
         def tick(n: int) -> None:  # called from the fetching threads
             with lock:
                 done[0] += n
                 self.opts.progress.detail(f"{self.run.info.run_name or self.run.info.run_id[:8]}: {done[0]}/{len(keys)} metric histories")
 
-        return fetch_histories(self.client, self.run.info.run_id, keys, workers=self.opts.workers, progress=tick, log=self.out.warnings.append)
+        def consume(key: str, cols: dict[str, list[Any]]) -> tuple[dict[str, Any], dict[str, Path]]:
+            return _metric(key, self.run.data.metrics[key], cols, self.opts, self.stem, self.tmp / "histories" / f"{place[key]}.json")
+
+        return fetch_histories(self.client, self.run.info.run_id, keys, workers=self.opts.workers, progress=tick, log=self.out.warnings.append, consume=consume)
 
     def _manifest(self, keys: list[str], future: Future[dict[str, Any]] | None) -> dict[str, Any]:
         info, tags = self.run.info, dict(self.run.data.tags)
-        ctx, diff_path, ctx_dir = _read_context(self.client, info.run_id, self.tmp)
+        store = _Artifacts(self.run, self.tracking_uri)
+        ctx, diff_path, ctx_dir = _read_context(store, self.tmp)
         ctx = ctx or {}
         params = type_params(dict(self.run.data.params))
         m: dict[str, Any] = {"spec_version": "1.0", "id": manifest_id_for_run(info.run_id), "name": info.run_name or tags.get("mlflow.runName") or info.run_id}
@@ -127,9 +134,12 @@ class _Build:
             self.out.warnings.append("the run has no captured environment (manifest.capture.log_context); packages come from the model's requirements.txt, which pins only what the model needs")
         m["environment"] = env
         m["params"] = params
-        histories = future.result() if future is not None else {}
-        m["metrics"] = {key: _metric(key, self.run.data.metrics[key], histories[key], self.opts, self.stem, self.out) for key in keys}
-        m["artifacts"] = _artifacts(self.client, info.run_id, self.opts, self.stem, self.tmp, self.out)
+        metrics = future.result() if future is not None else {}
+        m["metrics"] = {}
+        for key in keys:
+            m["metrics"][key], files = metrics[key]
+            self.out.files.update(files)
+        m["artifacts"] = _artifacts(store, self.opts, self.stem, self.tmp, self.out)
         m["models"] = models
         m["tags"] = {k: v for k, v in tags.items() if not k.startswith(RESERVED_PREFIXES)}  # the others come from fields
         for key in CREDIT_FIELDS:  # who made it, under which licence, how to cite it: as the run recorded
@@ -141,7 +151,7 @@ class _Build:
 
     def _provenance(self, tags: dict[str, str]) -> dict[str, Any]:
         info = self.run.info
-        exp = self.client.get_experiment(info.experiment_id)
+        exp = _experiment(self.client, info.experiment_id)
         system_tags = {k: _without_credentials(v) for k, v in tags.items() if k.startswith("mlflow.") and k not in MAPPED_TAGS}
         source: dict[str, Any] = {
             "system": "mlflow", "system_version": mlflow.__version__, "tracking_uri": strip_credentials(self.tracking_uri),
@@ -154,6 +164,14 @@ class _Build:
         if derived:
             prov["derived_from"] = derived
         return prov
+
+
+def _experiment(client: Any, experiment_id: str) -> Any:
+    """The run's experiment, fetched once per client (an export of many runs asks for it each run)."""
+    cache: dict[str, Any] = client.__dict__.setdefault("_manifest_experiments", {})
+    if experiment_id not in cache:
+        cache[experiment_id] = client.get_experiment(experiment_id)
+    return cache[experiment_id]
 
 
 def _without_credentials(value: str) -> str:
@@ -242,11 +260,13 @@ def _diff_fields(cc: dict[str, Any], diff_path: Path | None, stem: str | None, o
     return {}
 
 
-def _metric(key: str, latest: float, cols: dict[str, list[Any]], opts: ExportOptions, stem: str | None, out: Exported) -> dict[str, Any]:
+def _metric(key: str, latest: float, cols: dict[str, list[Any]], opts: ExportOptions, stem: str | None, scratch: Path) -> tuple[dict[str, Any], dict[str, Path]]:
+    """A metric's manifest entry from its history, and the sidecar file that holds the history
+    (written to ``scratch`` now, copied next to the manifest later) when it goes to one."""
     steps, times, values = cols["step"], cols["timestamp"], cols["value"]
     n = len(steps)
     if n == 0:
-        return {"value": json_real(float(latest))}
+        return {"value": json_real(float(latest))}, {}
     last = n - 1
     i = last
     while i >= 0 and steps[i] == steps[last] and times[i] == times[last]:
@@ -260,26 +280,27 @@ def _metric(key: str, latest: float, cols: dict[str, list[Any]], opts: ExportOpt
             col.append(col.pop(last))
         last = n - 1
     metric: dict[str, Any] = {"value": json_real(values[last]), "step": steps[last], "timestamp": times[last]}
-    if n > 1:
-        sidecar = opts.history == "sidecar" or (opts.history == "auto" and n > opts.inline_max_points)
-        if sidecar and stem is not None:
-            rel = f"{stem}.history/{safe_name(key)}.json"
-            body = dumps_history(cols)
-            out.files[rel] = body
-            metric["history_file"] = {"path": rel, "size": len(body), "digest": {"sha256": hashlib.sha256(body).hexdigest()}, "points": n}
-        else:
-            metric["history"] = {"step": steps, "timestamp": times, "value": [json_real(v) for v in values]}
-    return metric
+    if n == 1:
+        return metric, {}
+    sidecar = opts.history == "sidecar" or (opts.history == "auto" and n > opts.inline_max_points)
+    if not (sidecar and stem is not None):
+        metric["history"] = {"step": list(steps), "timestamp": list(times), "value": [json_real(v) for v in values]}
+        return metric, {}
+    rel = f"{stem}.history/{safe_name(key)}.json"
+    scratch.parent.mkdir(parents=True, exist_ok=True)
+    size, sha256 = write_history(cols, scratch)
+    metric["history_file"] = {"path": rel, "size": size, "digest": {"sha256": sha256}, "points": n}
+    return metric, {rel: scratch}
 
 
-def _artifacts(client: Any, run_id: str, opts: ExportOptions, stem: str | None, tmp: Path, out: Exported) -> list[dict[str, Any]]:
-    top = [a for a in client.list_artifacts(run_id) if a.path.split("/")[0] != CONTEXT_DIR]
+def _artifacts(store: _Artifacts, opts: ExportOptions, stem: str | None, tmp: Path, out: Exported) -> list[dict[str, Any]]:
+    top = [a for a in store.top() if a.path.split("/")[0] != CONTEXT_DIR]
     if not top:
         return []
     root = tmp / "run-artifacts"
     root.mkdir()
     for a in top:
-        _download(client, run_id, a.path, root)
+        store.download(a.path, root)
     result = []
     for rel, p in regular_files(root):  # one entry per file: a line feed in a name is no problem here
         size, digest = file_digest(p)
@@ -295,20 +316,38 @@ def _artifacts(client: Any, run_id: str, opts: ExportOptions, stem: str | None, 
 # --------------------------------------------------------------------------- reading MLflow
 
 
-def _download(client: Any, run_id: str, path: str, dst: Path) -> Path | None:
-    try:
-        return Path(client.download_artifacts(run_id, path, str(dst)))
-    except Exception:  # noqa: BLE001 - absence is an answer here
-        return None
+class _Artifacts:
+    """A run's artifacts, read through the repository its ``artifact_uri`` names.
+
+    ``MlflowClient.list_artifacts`` and ``download_artifacts`` first fetch the run again to find
+    that URI (and MLflow 3 lists a sub-path through the LoggedModels API as well): four requests a
+    run that the run object at hand makes unnecessary. The root is listed once."""
+
+    def __init__(self, run: Any, tracking_uri: str) -> None:
+        self.repo = get_artifact_repository(run.info.artifact_uri, tracking_uri=tracking_uri)
+        self._top: list[Any] | None = None
+
+    def top(self) -> list[Any]:
+        if self._top is None:
+            self._top = list(self.repo.list_artifacts())
+        return self._top
+
+    def download(self, path: str, dst: Path) -> Path | None:
+        dst.mkdir(parents=True, exist_ok=True)
+        try:
+            return Path(self.repo.download_artifacts(path, dst_path=str(dst)))
+        except Exception:  # noqa: BLE001 - absence is an answer here
+            return None
 
 
-def _read_context(client: Any, run_id: str, tmp: Path) -> tuple[dict[str, Any] | None, Path | None, Path | None]:
+def _read_context(store: _Artifacts, tmp: Path) -> tuple[dict[str, Any] | None, Path | None, Path | None]:
     """The captured context, its diff file and the directory they were downloaded to."""
-    names = {Path(a.path).name for a in client.list_artifacts(run_id, CONTEXT_DIR)}
-    if CONTEXT_NAME not in names:
+    # The root is listed, not CONTEXT_DIR: MLflow 3 lists a sub-path through the LoggedModels API,
+    # which an MLflow 2 server does not have (404); the root listing needs only the run's artifacts.
+    if not any(a.path == CONTEXT_DIR and a.is_dir for a in store.top()):
         return None, None, None
-    d = _download(client, run_id, CONTEXT_DIR, tmp / "context")
-    if d is None:
+    d = store.download(CONTEXT_DIR, tmp / "context")
+    if d is None or not (d / CONTEXT_NAME).is_file():
         return None, None, None
     ctx = json_or_none((d / CONTEXT_NAME).read_text(encoding="utf-8"))
     diff = d / DIFF_NAME

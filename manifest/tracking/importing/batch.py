@@ -10,17 +10,24 @@ imported before it in place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ...core.problems import ManifestError, Problem, Refused
 from ...spec.export_index import INDEX_NAME, read_index
 from ..store import mlflow_errors
+from .experiments import delete_again, is_whole_store, recreate_experiments
 from .options import ImportOptions
 from .prepare import Prepared, prepare_paths
 from .registry import ModelPlan, apply_registry, check_registry, models_of_run, plan_registry
-from .run import check_target, find_imported, import_prepared, run_identity
+from .run import ImportedRuns, check_target, experiment_for, experiment_name, find_imported, import_prepared, run_identity, signals_deferred
+
+#: Above this many manifests, the store's earlier imports are read in one pass
+#: (:class:`.run.ImportedRuns`) rather than looked up with two searches per manifest.
+BULK_LOOKUP = 20
 
 
 def check_targets(prepared: list[Prepared], options: ImportOptions) -> None:
@@ -61,6 +68,8 @@ class Plan:
     todo: list[Prepared]
     found: dict[int, str] = field(default_factory=dict)
     registry: list[ModelPlan] = field(default_factory=list)
+    #: the store's earlier imports, read at once (many manifests), else looked up run by run
+    store: ImportedRuns | None = None
 
 
 def indexes_for(paths: list[str]) -> list[tuple[Path, dict[str, Any]]]:
@@ -96,6 +105,10 @@ def plan(client: Any, prepared: list[Prepared], *, tracking_uri: str, options: I
     out = Plan([])
     refused: list[Problem] = []
     first_of: dict[str, Prepared] = {}
+    store: ImportedRuns | None = None
+    if len(order) > BULK_LOOKUP and not options.allow_duplicate:
+        with mlflow_errors(tracking_uri, "(looking for runs imported before)"):
+            store = out.store = ImportedRuns(client)
     for p in order:
         if options.allow_duplicate:
             out.todo.append(p)
@@ -105,8 +118,15 @@ def plan(client: Any, prepared: list[Prepared], *, tracking_uri: str, options: I
             refused.append(Problem("duplicate-import", f"the same run as {first_of[identity].doc.name} (one source run, exported twice); import one of them", file=p.doc.name))
             continue
         first_of[identity] = p
-        with mlflow_errors(tracking_uri, "(looking for the run)"):
-            found = find_imported(client, identity)
+        if store is not None:
+            found = store.imported(identity)
+            dup = store.duplicate(experiment_name(p, options), p.digest)  # runs imported before identities were tagged
+            if found is None and dup is not None:
+                refused.append(Problem("duplicate-import", f"this manifest was already imported into experiment {experiment_name(p, options)!r} as run {dup}; pass --allow-duplicate to import it again", file=p.doc.name))
+                continue
+        else:
+            with mlflow_errors(tracking_uri, "(looking for the run)"):
+                found = find_imported(client, identity)
         if found is None:
             out.todo.append(p)
         elif options.skip_existing:
@@ -129,7 +149,8 @@ def plan(client: Any, prepared: list[Prepared], *, tracking_uri: str, options: I
 def import_paths(client: Any, paths: list[str] | list[Prepared], *, tracking_uri: str, options: ImportOptions, indexes: list[tuple[Path, dict[str, Any]]] | None = None) -> list[tuple[Path, str]]:
     """Import every manifest under ``paths`` (or already prepared), parents before children, then
     the registered models; returns (file, new run id) pairs, each also reported to
-    ``options.imported`` when it exists."""
+    ``options.imported`` when it exists. The experiments of a whole-store export are recreated
+    first (:mod:`.experiments`)."""
     prepared = [p for p in paths if isinstance(p, Prepared)] or prepare_paths([str(p) for p in paths])
     if indexes is None and not any(isinstance(p, Prepared) for p in paths):
         indexes = indexes_for([str(p) for p in paths])
@@ -137,34 +158,145 @@ def import_paths(client: Any, paths: list[str] | list[Prepared], *, tracking_uri
     out: list[tuple[Path, str]] = []
     try:
         todo = plan(client, prepared, tracking_uri=tracking_uri, options=options, parent_map=parent_map, indexes=indexes)
-        created: dict[int, tuple[str, dict[int, str]]] = {}
-        options.progress.start(len(todo.todo), "runs")
-        for p in todo.todo:
-            models: dict[int, str] = {}
-            try:
-                run_id = import_prepared(client, p, tracking_uri=tracking_uri, options=options, parent_map=parent_map, planned=True, models_out=models)
-            except ManifestError as exc:
-                raise _named(exc, p, out) from None
-            created[id(p)] = (run_id, models)
-            p.cleanup()  # its staged copies are uploaded
-            if _source_run(p):
-                parent_map[_source_run(p)] = run_id  # type: ignore[index]
-            options.log(f"imported {p.doc.name} -> run {run_id}")
-            options.imported(p.doc.name, run_id)
-            out.append((Path(p.doc.name), run_id))
-            options.progress.advance(p.data["name"])
-        options.progress.finish()
+        with mlflow_errors(tracking_uri, "(creating the experiments)"):
+            deleted = [eid for _, index in indexes or [] if is_whole_store(index) for eid in recreate_experiments(client, index, tracking_uri=tracking_uri, log=options.log, created=options.experiment_created)]
+            experiments = {name: experiment_for(client, name, tracking_uri) for name in dict.fromkeys(experiment_name(p, options) for p in todo.todo)}
+        runner = _Runs(client, tracking_uri, options, parent_map, experiments, legacy_checked=todo.store is not None)
+        created = runner.run(todo.todo, out)
         if todo.registry:
             with mlflow_errors(tracking_uri, "(recreating the model registry)"):
                 for p in prepared:
                     if id(p) in todo.found:
                         created[id(p)] = (todo.found[id(p)], models_of_run(client, todo.found[id(p)], p))
                 apply_registry(client, todo.registry, created, options)
+        if deleted:
+            with mlflow_errors(tracking_uri, "(deleting the experiments deleted in the source)"):
+                delete_again(client, deleted)
+        if runner.failed:  # keep_going: the registry and experiments are done for the runs that are in
+            raise _all_failures(runner.failed, out, len(todo.todo))
     finally:
         options.progress.finish()
         for p in prepared:
             p.cleanup()
     return out
+
+
+class _Runs:
+    """The runs of a plan imported ``options.workers`` at a time (parents before children: one
+    wave per depth of nesting), each announced in order as soon as it exists.
+
+    Per-run overhead is the cost of a big import: a run's requests mostly wait on the server, so
+    several runs are written at once (each sending one batch at a time). A failure stops the
+    import (the runs already imported stay, and are named), or with ``keep_going`` is recorded in
+    ``failed`` and the others go on; each failed run was cleaned up by :func:`.run.import_prepared`. Ctrl-C or
+    SIGTERM sets ``options.stop``: runs being imported stop at their next request and clean up."""
+
+    def __init__(self, client: Any, uri: str, options: ImportOptions, parent_map: dict[str, str], experiments: dict[str, str], *, legacy_checked: bool) -> None:
+        self.client, self.uri, self.options, self.parent_map, self.experiments = client, uri, options, parent_map, experiments
+        self.legacy_checked = legacy_checked
+        self.created: dict[int, tuple[str, dict[int, str]]] = {}
+        self.failed: list[tuple[Prepared, ManifestError]] = []
+        self.lost: set[str] = set()  # source runs that failed: their children are not imported
+
+    def run(self, todo: list[Prepared], out: list[tuple[Path, str]]) -> dict[int, tuple[str, dict[int, str]]]:
+        self.options.progress.start(len(todo), "runs")
+        workers = max(1, self.options.workers) if len(todo) > 1 else 1
+        each = replace(self.options, workers=1) if workers > 1 else self.options
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="manifest-import") if workers > 1 else None
+        try:
+            for wave in _waves(todo):
+                self._wave(wave, out, pool, each)
+        except BaseException:
+            self.options.stop.set()  # Ctrl-C, SIGTERM or a failure: the runs in flight clean up
+            if pool is not None:
+                with signals_deferred():
+                    pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+        return self.created
+
+    def _wave(self, wave: list[Prepared], out: list[tuple[Path, str]], pool: ThreadPoolExecutor | None, each: ImportOptions) -> None:
+        pending: deque[tuple[Prepared, Future[tuple[str, dict[int, str]]] | None]] = deque()
+        todo = iter(wave)
+
+        def submit() -> None:
+            p = next(todo, None)
+            if p is None:
+                return
+            parent = (p.data["run"].get("parent") or {}).get("run_id")
+            if parent in self.lost:
+                pending.append((p, None))
+            elif pool is None:
+                f: Future[tuple[str, dict[int, str]]] = Future()
+                try:
+                    f.set_result(self._one(p, each))
+                except ManifestError as exc:
+                    f.set_exception(exc)
+                pending.append((p, f))
+            else:
+                pending.append((p, pool.submit(self._one, p, each)))
+
+        for _ in range(2 * (pool._max_workers if pool is not None else 1)):  # noqa: SLF001 - the pool's own size
+            submit()
+        while pending:
+            p, future = pending.popleft()
+            try:
+                if future is None:
+                    raise Refused(Problem("parent-not-imported", "not imported: its parent run failed to import", file=p.doc.name))
+                self._done(p, *future.result(), out)
+            except ManifestError as exc:
+                self._failed(p, exc, out)
+            submit()
+
+    def _done(self, p: Prepared, run_id: str, models: dict[int, str], out: list[tuple[Path, str]]) -> None:
+        self.created[id(p)] = (run_id, models)
+        p.cleanup()  # its staged copies are uploaded
+        if _source_run(p):
+            self.parent_map[_source_run(p)] = run_id  # type: ignore[index]
+        self.options.log(f"imported {p.doc.name} -> run {run_id}")
+        self.options.imported(p.doc.name, run_id)
+        out.append((Path(p.doc.name), run_id))
+        self.options.progress.advance(p.data["name"])
+
+    def _failed(self, p: Prepared, exc: ManifestError, out: list[tuple[Path, str]]) -> None:
+        if _source_run(p):
+            self.lost.add(_source_run(p))  # type: ignore[arg-type]
+        if not self.options.keep_going:
+            raise _named(exc, p, out) from None
+        self.failed.append((p, exc))
+        self.options.log(f"error: {p.doc.name}: {exc.problems[0].message}")
+        self.options.progress.advance(p.data["name"])
+
+    def _one(self, p: Prepared, options: ImportOptions) -> tuple[str, dict[int, str]]:
+        models: dict[int, str] = {}
+        run_id = import_prepared(self.client, p, tracking_uri=self.uri, options=options, parent_map=self.parent_map, planned=True, models_out=models, experiment_id=self.experiments.get(experiment_name(p, options)), legacy_checked=self.legacy_checked)
+        return run_id, models
+
+
+def _waves(todo: list[Prepared]) -> list[list[Prepared]]:
+    """The runs by depth of nesting among themselves (``todo`` lists parents first)."""
+    depth: dict[str, int] = {}
+    waves: list[list[Prepared]] = []
+    for p in todo:
+        parent = (p.data["run"].get("parent") or {}).get("run_id")
+        d = depth[parent] + 1 if parent in depth else 0
+        if _source_run(p):
+            depth[_source_run(p)] = d  # type: ignore[index]
+        while len(waves) <= d:
+            waves.append([])
+        waves[d].append(p)
+    return waves
+
+
+def _all_failures(failed: list[tuple[Prepared, ManifestError]], done: list[tuple[Path, str]], total: int) -> ManifestError:
+    """One error for every run that failed (``keep_going``), of the first failure's kind."""
+    problems = [q if q.file else q.in_file(p.doc.name) for p, exc in failed for q in exc.problems]
+    last = problems[-1]
+    note = f"; {len(failed)} of {total} runs were not imported ({len(done)} were); import again with --skip-existing once fixed"
+    problems[-1] = Problem(last.code, last.message + note, last.pointer, last.line, last.column, last.severity, last.file)
+    return type(failed[0][1])(problems)
 
 
 def _named(exc: ManifestError, p: Prepared, done: list[tuple[Path, str]]) -> ManifestError:

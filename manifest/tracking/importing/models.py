@@ -1,7 +1,12 @@
-"""Recreating a run's logged models: created, files uploaded, finalized, linked, registered."""
+"""Recreating a run's logged models: created, files uploaded, finalized, linked, registered.
+
+A model MLflow 2 logged into a run's artifacts (``models[].uri`` ``runs:/RUN_ID/PATH``, named by
+its artifact path) becomes a logged model like any other: MLflow 3 has no other kind.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +31,17 @@ def _rewrite_mlmodel(model_dir: Path, model_id: str, run_id: str) -> None:
     m.save(str(mlmodel))
 
 
+#: Characters MLflow 3 refuses in a logged model's name (``_validate_logged_model_name``); an
+#: MLflow 2 model's name is its artifact path, which may hold them (``models/rf``, ``model.v2``).
+_REFUSED_IN_NAME = re.compile(r"[/:.%\"']")
+
+
+def logged_model_name(name: str) -> str:
+    """The name a manifest model gets in MLflow 3: its own, with each character MLflow 3
+    refuses in a logged model's name replaced by ``_``."""
+    return _REFUSED_IN_NAME.sub("_", name)
+
+
 def create_models(client: Any, run_id: str, exp_id: str, prep: Prepared, options: ImportOptions) -> dict[int, str]:
     """Create the logged models whose files came with the manifest; returns index -> new model id."""
     ids: dict[int, str] = {}
@@ -34,7 +50,10 @@ def create_models(client: Any, run_id: str, exp_id: str, prep: Prepared, options
             options.log(f"warning: model {model['name']!r} has no files next to the manifest (export with --with-models); it is not recreated")
             continue
         params = {k: param_text(v) for k, v in (model.get("params") or {}).items()}
-        lm = client.create_logged_model(exp_id, name=model["name"], source_run_id=run_id, tags=model.get("tags") or None, params=params or None)
+        name = logged_model_name(model["name"])
+        if name != model["name"]:
+            options.log(f"warning: model {model['name']!r} is created as {name!r}: MLflow 3 refuses '/', ':', '.', '%' and quotes in a logged model's name")
+        lm = client.create_logged_model(exp_id, name=name, source_run_id=run_id, tags=model.get("tags") or None, params=params or None)
         ids[i] = lm.model_id
     return ids
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ...core.progress import SILENT, Progress
 
 #: Most params, tags and metric points MLflow takes in one ``log_batch``.
 MAX_PARAMS, MAX_TAGS, MAX_METRICS = 100, 100, 1000
+#: Most entities (params, tags and metric points together) in one ``log_batch``.
+MAX_ENTITIES = 1000
 
 
 @dataclass
@@ -35,8 +38,25 @@ class ImportOptions:
     skipped: Callable[[str, str], None] = lambda f, r: None
     #: Called with (registered model, source version, new version) for each version made.
     registered: Callable[[str, int, str], None] = lambda m, s, n: None
+    #: Called with the name of each experiment created from a whole-store export's index.
+    experiment_created: Callable[[str], None] = lambda n: None
     #: Where the import reports runs done (nothing by default).
     progress: Progress = SILENT
+    #: Keep importing the other runs when one fails (each failure named at the end); a whole-store
+    #: export directory is imported this way.
+    keep_going: bool = False
+    #: Set (by the importer, on Ctrl-C or SIGTERM) to make runs being imported in other threads
+    #: stop at their next request and clean up (:class:`Stopped`).
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def check_stop(self) -> None:
+        if self.stop.is_set():
+            raise Stopped("the import was interrupted")
+
+
+class Stopped(KeyboardInterrupt):
+    """Raised in a thread importing a run when the import as a whole is interrupted: the run is
+    cleaned up as after Ctrl-C."""
 
 
 def chunks(items: list[Any], n: int) -> list[list[Any]]:

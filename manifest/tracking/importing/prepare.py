@@ -31,7 +31,9 @@ class Prepared:
     doc: Document
     data: dict[str, Any]
     digest: str
-    histories: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    #: Metric name -> its history: the columns when inline, else the staged (checked) copy of its
+    #: sidecar, read one metric at a time as the points are sent (:meth:`history`).
+    histories: dict[str, dict[str, list[Any]] | Path] = field(default_factory=dict)
     model_dirs: dict[int, Path] = field(default_factory=dict)
     artifact_files: dict[int, Path] = field(default_factory=dict)
     #: Staged copies of ``code.config_files`` / ``code.untracked_files`` that are shipped, by (key, index).
@@ -46,6 +48,13 @@ class Prepared:
         if self.staging is None:
             self.staging = tempfile.TemporaryDirectory(prefix="manifest-import-")
         return Path(self.staging.name, *parts)
+
+    def history(self, metric: str) -> dict[str, list[Any]] | None:
+        """The columns of a metric's history (read from its staged sidecar, which was checked)."""
+        h = self.histories.get(metric)
+        if isinstance(h, Path):
+            return json.loads(h.read_bytes())  # type: ignore[no-any-return]
+        return h
 
     def cleanup(self) -> None:
         if self.staging is not None:
@@ -111,7 +120,7 @@ def _histories(prep: Prepared, base: Path, name: str) -> None:
             if not side.exists() and not side.is_symlink():
                 raise IntegrityError(Problem("missing-file", f"history file {ref['path']!r} of metric {metric!r} is missing next to the manifest; the run cannot be recreated without it", f"{ptr}/path"), file=name)
             _no_links(base, ref["path"], "history file", f"{ptr}/path")
-            prep.histories[metric] = json.loads(read_checked(side, ref["size"], ref["digest"], "history file", ptr))
+            prep.histories[metric] = stage_file(side, prep.staged("histories", f"{len(prep.histories)}.json"), ref["size"], ref["digest"], "history file", ptr)
 
 
 def _diff(prep: Prepared, base: Path, name: str) -> None:

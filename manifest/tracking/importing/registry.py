@@ -19,6 +19,7 @@ from typing import Any
 from ...core.problems import BadRequest, InvalidManifest, Problem, Refused
 from ...core.text import one_line
 from ..exporting.registry import all_versions
+from .models import logged_model_name
 from .options import ImportOptions
 from .prepare import Prepared
 
@@ -127,7 +128,9 @@ def plan_registry(prepared: list[Prepared], indexes: list[tuple[Path, dict[str, 
         why = "deleted in the source" if mp.complete else "not in the export"
         for n in range(1, max(mp.by_number, default=0) + 1):
             mp.by_number.setdefault(n, VersionPlan(n, placeholder=why))
-    return [plans[n] for n in sorted(plans) if any(v.real for v in plans[n].versions)]
+    # a model whose versions all lack their models cannot be recreated (placeholders need a model);
+    # one that had no versions at all (a whole-store export lists it) is recreated empty
+    return [plans[n] for n in sorted(plans) if any(v.real for v in plans[n].versions) or not plans[n].by_number]
 
 
 def check_registry(client: Any, plans: list[ModelPlan], options: ImportOptions, found: dict[int, str]) -> None:
@@ -142,6 +145,8 @@ def check_registry(client: Any, plans: list[ModelPlan], options: ImportOptions, 
             raise BadRequest(Problem("usage", f"--register-model {one_line(mp.name)!r} names a registered model this import recreates from its records; give another name, or --no-registry"))
         existing = all_versions(client, mp.name)
         mp.exists = bool(existing) or _registered_model(client, mp.name) is not None
+        if not mp.by_number:
+            continue  # no versions to number: made when missing, its description and tags added otherwise
         ours = {found[id(v.prep)]: v for v in mp.versions if v.prep is not None and id(v.prep) in found}
         foreign = []
         for mv in existing:
@@ -172,13 +177,13 @@ def _registered_model(client: Any, name: str) -> Any:
 
 def models_of_run(client: Any, run_id: str, prep: Prepared) -> dict[int, str]:
     """The target's logged models of an imported run, by the manifest's model index (matched by
-    name, in creation order: an import creates them in the manifest's order)."""
+    the name the import gave them, in creation order: an import creates them in the manifest's order)."""
     run = client.get_run(run_id)
     made = list(client.search_logged_models(experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{run_id}'"))
     made.sort(key=lambda lm: (lm.creation_timestamp or 0, lm.model_id))
     out: dict[int, str] = {}
     for i, m in enumerate(prep.data.get("models") or []):
-        match = next((lm for lm in made if lm.name == m["name"] and lm.model_id not in out.values()), None)
+        match = next((lm for lm in made if lm.name == logged_model_name(m["name"]) and lm.model_id not in out.values()), None)
         if match is not None:
             out[i] = match.model_id
     return out

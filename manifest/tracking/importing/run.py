@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
 from mlflow.entities import Dataset, DatasetInput, InputTag, Param, RunTag, ViewType
+from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
 from ...core.params import param_text
 from ...core.problems import ManifestError, NotFound, Problem, Refused
@@ -150,6 +151,54 @@ def find_imported(client: Any, identity: str) -> tuple[str, str] | None:
     return None
 
 
+def _completed(r: Any) -> bool:
+    return r.data.tags.get(TAG_IMPORT_COMPLETE) == "true"
+
+
+def _legacy_complete(r: Any) -> bool:
+    """A run imported before the completion tag existed: ended, without an error tag."""
+    tags = r.data.tags
+    return TAG_IMPORT_COMPLETE not in tags and TAG_IMPORT_ERROR not in tags and r.info.status != "RUNNING" and tags.get(TAG_DERIVED_RELATION) == "imported"
+
+
+class ImportedRuns:
+    """Every run the target store holds from an earlier import, read once (a page of 1,000 runs
+    a request) instead of two searches per manifest: for an import of many runs, what
+    :func:`find_imported` and :func:`find_duplicate` would each have found."""
+
+    def __init__(self, client: Any) -> None:
+        self.experiments = {e.experiment_id: e.name for e in _pages(client.search_experiments, view_type=ViewType.ACTIVE_ONLY, max_results=1000)}
+        self.ids_by_name = {name: eid for eid, name in self.experiments.items()}
+        self.by_identity: dict[str, tuple[str, str]] = {}
+        self.by_digest: dict[tuple[str, str], str] = {}
+        ids = list(self.experiments)
+        for i in range(0, len(ids), 100):
+            for r in _pages(client.search_runs, ids[i : i + 100], f"tags.`{TAG_DERIVED_SHA256}` LIKE '%'", run_view_type=ViewType.ACTIVE_ONLY, max_results=1000):
+                tags = r.data.tags
+                if _completed(r) and tags.get(TAG_IDENTITY):
+                    self.by_identity.setdefault(tags[TAG_IDENTITY], (str(r.info.run_id), self.experiments.get(r.info.experiment_id, r.info.experiment_id)))
+                if _completed(r) or _legacy_complete(r):
+                    self.by_digest.setdefault((str(r.info.experiment_id), tags[TAG_DERIVED_SHA256]), str(r.info.run_id))
+
+    def imported(self, identity: str) -> tuple[str, str] | None:
+        return self.by_identity.get(identity)
+
+    def duplicate(self, experiment: str, digest: str) -> str | None:
+        eid = self.ids_by_name.get(experiment)
+        return None if eid is None else self.by_digest.get((eid, digest))
+
+
+def _pages(search: Any, *args: Any, **kwargs: Any) -> list[Any]:
+    found: list[Any] = []
+    token = None
+    while True:
+        page = search(*args, page_token=token, **kwargs)
+        found.extend(page)
+        token = getattr(page, "token", None)
+        if not token:
+            return found
+
+
 def find_duplicate(client: Any, experiment_id: str, digest: str) -> str | None:
     """An active run of the experiment imported completely from a manifest with this digest.
 
@@ -159,8 +208,7 @@ def find_duplicate(client: Any, experiment_id: str, digest: str) -> str | None:
     """
     runs = client.search_runs([experiment_id], f"tags.`{TAG_DERIVED_SHA256}` = '{digest}'", run_view_type=ViewType.ACTIVE_ONLY, max_results=100)
     for r in runs:
-        tags = r.data.tags
-        if tags.get(TAG_IMPORT_COMPLETE) == "true" or (TAG_IMPORT_COMPLETE not in tags and TAG_IMPORT_ERROR not in tags and r.info.status != "RUNNING" and tags.get(TAG_DERIVED_RELATION) == "imported"):
+        if _completed(r) or _legacy_complete(r):
             return str(r.info.run_id)
     return None
 
@@ -187,10 +235,23 @@ def check_target(prep: Prepared, options: ImportOptions) -> None:
     check_store_limits(prep.data, tags, experiment_name(prep, options), prep.doc.name)
 
 
-def import_prepared(client: Any, prep: Prepared, *, tracking_uri: str, options: ImportOptions, parent_map: dict[str, str] | None = None, planned: bool = False, models_out: dict[int, str] | None = None) -> str:
+def import_prepared(
+    client: Any,
+    prep: Prepared,
+    *,
+    tracking_uri: str,
+    options: ImportOptions,
+    parent_map: dict[str, str] | None = None,
+    planned: bool = False,
+    models_out: dict[int, str] | None = None,
+    experiment_id: str | None = None,
+    legacy_checked: bool = False,
+) -> str:
     """Create the run in MLflow; returns the new run id. ``planned``: the batch planner has already
-    looked the run's identity up (:func:`.batch.plan`); ``models_out`` receives the new logged
-    models' ids by the manifest's model index."""
+    looked the run's identity up (:func:`.batch.plan`), and with ``legacy_checked`` also the runs
+    imported before identities were tagged; ``experiment_id``: the target experiment, when the
+    caller has resolved it; ``models_out`` receives the new logged models' ids by the manifest's
+    model index."""
     data = prep.data
     exp_name = experiment_name(prep, options)
     check_target(prep, options)
@@ -200,8 +261,8 @@ def import_prepared(client: Any, prep: Prepared, *, tracking_uri: str, options: 
         if found:
             raise Refused(Problem("duplicate-import", f"this run was already imported, as run {found[0]} of experiment {found[1]!r}; pass --skip-existing to skip it or --allow-duplicate to import it again"), file=prep.doc.name)
     with mlflow_errors(tracking_uri, "(import)"):
-        exp_id = experiment_for(client, exp_name, tracking_uri)
-        dup = None if options.allow_duplicate else find_duplicate(client, exp_id, prep.digest)  # runs imported before identities were tagged
+        exp_id = experiment_id or experiment_for(client, exp_name, tracking_uri)
+        dup = None if options.allow_duplicate or legacy_checked else find_duplicate(client, exp_id, prep.digest)  # runs imported before identities were tagged
     if dup:
         raise Refused(Problem("duplicate-import", f"this manifest was already imported into experiment {exp_name!r} as run {dup}; pass --allow-duplicate to import it again"), file=prep.doc.name)
     tags, warnings = _run_tags(data, prep.digest, parent_map or {})
@@ -213,7 +274,7 @@ def import_prepared(client: Any, prep: Prepared, *, tracking_uri: str, options: 
     run_id = created.info.run_id
     try:
         with mlflow_errors(tracking_uri, f"(importing into run {run_id})"):
-            made = _fill(client, run_id, exp_id, prep, tags, options)
+            made = _fill(client, run_id, exp_id, prep, tags, options, get_artifact_repository(created.info.artifact_uri, tracking_uri=tracking_uri))
             status = run["status"]
             if status in ("FINISHED", "FAILED", "KILLED"):
                 end = ts_to_ms(run["end_time"]) if run.get("end_time") else None
@@ -268,21 +329,34 @@ def _clean_up(client: Any, run_id: str, reason: str) -> str:
         return f"the partial run {run_id} could not be cleaned up (the store is unreachable); delete it when it is back"
 
 
-def _fill(client: Any, run_id: str, exp_id: str, prep: Prepared, tags: dict[str, str], options: ImportOptions) -> dict[int, str]:
+#: MLflow keeps one dataset per (experiment, name, digest), looked up then inserted: two runs of one
+#: experiment logging the same dataset at once both insert it, and one fails (``UNIQUE constraint
+#: failed: datasets.experiment_id, datasets.name, datasets.digest``, seen importing runs in parallel).
+#: One ``log_inputs`` at a time in this process.
+_DATASETS = threading.Lock()
+
+
+def _fill(client: Any, run_id: str, exp_id: str, prep: Prepared, tags: dict[str, str], options: ImportOptions, repo: Any) -> dict[int, str]:
+    """Everything the new run holds; ``repo``: its artifact repository, from the ``artifact_uri``
+    the created run has (``MlflowClient.log_artifact`` would fetch the run again to find it)."""
     data = prep.data
+    options.check_stop()
     params = [Param(k, param_text(v)) for k, v in (data.get("params") or {}).items()]
     rest_tags = [RunTag(k, v) for k, v in list(tags.items())[MAX_TAGS:]]
-    for chunk in chunks(params, MAX_PARAMS):
+    for chunk in chunks(params, MAX_PARAMS)[1:]:  # the first 100 of each go with the first metric points
         client.log_batch(run_id, params=chunk)
-    for chunk in chunks(rest_tags, MAX_TAGS):
+    for chunk in chunks(rest_tags, MAX_TAGS)[1:]:
         client.log_batch(run_id, tags=chunk)
     inputs = _dataset_inputs(data)
     if inputs:
-        client.log_inputs(run_id, datasets=inputs)
+        with _DATASETS:
+            client.log_inputs(run_id, datasets=inputs)
     model_ids = create_models(client, run_id, exp_id, prep, options)
-    log_metrics(client, run_id, prep, options, model_ids)
+    options.check_stop()
+    log_metrics(client, run_id, prep, options, model_ids, first={"params": params[:MAX_PARAMS], "tags": rest_tags[:MAX_TAGS]})
+    options.check_stop()
     finish_models(client, run_id, prep, options, model_ids)
-    _log_artifacts(client, run_id, prep)
+    _log_artifacts(repo, prep)
     return model_ids
 
 
@@ -305,20 +379,20 @@ def _dataset_inputs(data: dict[str, Any]) -> list[DatasetInput]:
     return inputs
 
 
-def _log_artifacts(client: Any, run_id: str, prep: Prepared) -> None:
+def _log_artifacts(repo: Any, prep: Prepared) -> None:
     """The staged copies of the artifacts (what was checked), then the capture context."""
     data = prep.data
     for i, staged in prep.artifact_files.items():
         a = data["artifacts"][i]
         if staged.is_dir():
-            client.log_artifacts(run_id, str(staged), a["path"])
+            repo.log_artifacts(str(staged), a["path"])
         else:
             parent = str(PurePosixPath(a["path"]).parent)
-            client.log_artifact(run_id, str(staged), None if parent == "." else parent)
+            repo.log_artifact(str(staged), None if parent == "." else parent)
     with tempfile.TemporaryDirectory() as tmp:
         d = write_context_dir(Path(tmp), _context(data, prep.code_files), prep.diff_bytes)
         for name, text in prep.env_files.items():
             (d / name).write_text(text, encoding="utf-8")
         name = "manifest.json" if prep.doc.format == "json" else "manifest.yaml"
         (d / name).write_text(prep.doc.text, encoding="utf-8")
-        client.log_artifacts(run_id, str(d), CONTEXT_DIR)
+        repo.log_artifacts(str(d), CONTEXT_DIR)
