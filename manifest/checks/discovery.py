@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..core.problems import Problem, Report
+from ..spec.export_index import INDEX_NAME, is_export_part
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -41,12 +42,18 @@ def discover(paths: Sequence[str]) -> tuple[list[tuple[str, bool]], list[tuple[s
 
 def _walk(root: Path, files: list[tuple[str, bool]], skipped: list[tuple[str, str]]) -> bool:
     """Add the candidate manifests below ``root``; whether there was any. FIFOs, devices and
-    sockets are skipped without being opened (opening a FIFO would wait for a writer)."""
+    sockets are skipped without being opened (opening a FIFO would wait for a writer). Below an
+    export directory (it has an index), the files of its runs' models, artifacts and histories are
+    not candidates: they may be any JSON or YAML (spec/export-1.1.md, Section 2)."""
     found_any = False
+    export = (root / INDEX_NAME).is_file()
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for fn in sorted(filenames):
             f = os.path.join(dirpath, fn)
+            if export and is_export_part(Path(os.path.relpath(f, root)).as_posix()):
+                skipped.append((f, "a file of an exported run's model, artifacts or history: not a manifest"))
+                continue
             try:
                 regular = stat.S_ISREG(os.stat(f).st_mode)
             except OSError:

@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 import time
 from typing import Any, Callable, TextIO
 
@@ -147,23 +148,29 @@ class TerminalBar(Progress):
         self.total, self.done, self.unit, self.label, self.text = 0, 0, "", "", ""
         self.shown = False
         self._last = -1.0
+        #: runs are exported and imported in several threads, each of which may log a line
+        self._lock = threading.RLock()
 
     def start(self, total: int, unit: str) -> None:
-        self.total, self.done, self.unit, self.label, self.text = total, 0, unit, "", ""
-        self._draw(force=True)
+        with self._lock:
+            self.total, self.done, self.unit, self.label, self.text = total, 0, unit, "", ""
+            self._draw(force=True)
 
     def advance(self, label: str = "") -> None:
-        self.done += 1
-        self.label, self.text = label, ""  # what the last run was doing is not the next one's
-        self._draw(force=True)
+        with self._lock:
+            self.done += 1
+            self.label, self.text = label, ""  # what the last run was doing is not the next one's
+            self._draw(force=True)
 
     def detail(self, text: str) -> None:
-        self.text = text
-        self._draw()
+        with self._lock:
+            self.text = text
+            self._draw()
 
     def finish(self) -> None:
-        self._clear()
-        self.total = 0
+        with self._lock:
+            self._clear()
+            self.total = 0
 
     def log(self, line: str) -> None:
         """A message line, printed above the bar (which is redrawn under it)."""
@@ -172,13 +179,14 @@ class TerminalBar(Progress):
     def above(self, write: Callable[[], Any]) -> None:
         """Write something (to this stream or to standard output, on the same terminal) where the
         bar was, then draw the bar again under it."""
-        was = self.shown
-        self._clear()
-        write()
-        sys.stdout.flush()
-        self.stream.flush()
-        if was:
-            self._draw(force=True)
+        with self._lock:
+            was = self.shown
+            self._clear()
+            write()
+            sys.stdout.flush()
+            self.stream.flush()
+            if was:
+                self._draw(force=True)
 
     def _clear(self) -> None:
         if self.shown:

@@ -97,9 +97,13 @@ def stream_points(chunks: Iterable[bytes], point: Callable[[dict[str, Any]], Non
     text = _Text(chunks)
     while (head := _HEAD.match(text.buf)) is None and len(text.buf) < 64 and text.more():
         pass
-    if head is None:  # no points (MLflow leaves the empty list out), or an unexpected form
+    if head is None:  # no points (MLflow leaves the empty list out), or another layout: read whole
         body = json.loads(text.rest() or "{}")
-        return body if isinstance(body, dict) else {}
+        if not isinstance(body, dict):
+            raise ValueError("the history response is not a JSON object")
+        for obj in body.get("metrics") or []:
+            point(obj)
+        return body
     text.pos = head.end()
     decoder = json.JSONDecoder()
     while True:

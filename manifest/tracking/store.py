@@ -255,6 +255,19 @@ FRESH_CONNECTION = {"Connection": "close"}
 METRICS_COLUMNS = frozenset({"key", "value", "timestamp", "run_uuid", "step", "is_nan"})
 
 
+def all_pages(search: Callable[..., Any], *args: Any, **kwargs: Any) -> list[Any]:
+    """Every result of an MLflow search (``search_runs``, ``search_experiments``, ...), page
+    after page (each answer carries the next page's ``token``)."""
+    found: list[Any] = []
+    token = None
+    while True:
+        page = search(*args, page_token=token, **kwargs)
+        found.extend(page)
+        token = getattr(page, "token", None)
+        if not token:
+            return found
+
+
 def tracking_store(client: Any) -> Any:
     """The store behind an ``MlflowClient`` (``None`` if MLflow changes where it keeps it)."""
     return getattr(getattr(client, "_tracking_client", None), "store", None)

@@ -17,7 +17,7 @@ from mlflow.entities import ViewType
 
 from ...core.names import safe_name
 from ...core.problems import NotFound, Problem
-from ..store import mlflow_errors
+from ..store import all_pages, mlflow_errors
 from .files import export_runs, refuse_existing, run_file_stem
 from .index import write_index
 from .options import ExportOptions
@@ -46,19 +46,8 @@ def experiment_dir(exp: Any) -> str:
     return f"{EXPERIMENTS_DIR}/{safe_name(str(exp.experiment_id))}-{safe_name(exp.name)[:80]}"
 
 
-def _pages(search: Callable[..., Any], *args: Any, **kwargs: Any) -> list[Any]:
-    found: list[Any] = []
-    token = None
-    while True:
-        page = search(*args, page_token=token, **kwargs)
-        found.extend(page)
-        token = getattr(page, "token", None)
-        if not token:
-            return found
-
-
 def _sorted_experiments(client: Any) -> list[Any]:
-    exps = _pages(client.search_experiments, view_type=ViewType.ALL, max_results=1000)
+    exps = all_pages(client.search_experiments, view_type=ViewType.ALL, max_results=1000)
     return sorted(exps, key=lambda e: (0, int(e.experiment_id), "") if str(e.experiment_id).isdigit() else (1, 0, str(e.experiment_id)))
 
 
@@ -81,13 +70,13 @@ def export_store(client: Any, out_dir: Path, *, tracking_uri: str, fmt: str | No
         experiments = _sorted_experiments(client)
         for exp in experiments:
             folder = out_dir / experiment_dir(exp)
-            for run in _pages(client.search_runs, [exp.experiment_id], "", run_view_type=ViewType.ALL, max_results=1000, order_by=["attributes.start_time ASC"]):
+            for run in all_pages(client.search_runs, [exp.experiment_id], "", run_view_type=ViewType.ALL, max_results=1000, order_by=["attributes.start_time ASC"]):
                 why = _left_out(run, options.allow_running)
                 if why:
                     report.not_exported.append({"kind": "run", "id": run.info.run_id, "name": run.info.run_name or run.info.run_id, "experiment_id": str(exp.experiment_id), "reason": why})
                     continue
                 jobs.append((run, folder / f"{run_file_stem(run)}.{'json' if ext == 'json' else 'yaml'}", ext))
-        models = [ModelSelection(rm.name, tuple(all_versions(client, rm.name)), complete=True) for rm in _pages(client.search_registered_models, max_results=1000)]
+        models = [ModelSelection(rm.name, tuple(all_versions(client, rm.name)), complete=True) for rm in all_pages(client.search_registered_models, max_results=1000)]
     if not experiments:
         raise NotFound(Problem("no-runs", "the store holds no experiment"))
     refuse_existing([t for _, t, _ in jobs if t is not None], force)
@@ -103,8 +92,11 @@ def export_store(client: Any, out_dir: Path, *, tracking_uri: str, fmt: str | No
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         report.written = export_runs(client, jobs, tracking_uri=tracking_uri, options=options, log=log, stdout=None, indexed=indexed)
-    except BaseException:
-        with contextlib.suppress(Exception):  # the runs written so far stay listed; the first error is the one to show
+    except BaseException as exc:
+        done = {str(data["provenance"]["source"].get("run_id")) for _, data in indexed}
+        why = f"the export stopped before it ({type(exc).__name__}{': ' + str(exc)[:200] if str(exc) else ''}); export again to include it"
+        report.not_exported += [{"kind": "run", "id": run.info.run_id, "name": run.info.run_name or run.info.run_id, "experiment_id": str(run.info.experiment_id), "reason": why} for run, _, _ in jobs if run.info.run_id not in done]
+        with contextlib.suppress(Exception):  # the runs written so far stay listed, the others named; the first error is the one to show
             index()
         raise
     report.not_exported += _unexported_models(client, experiments, {r.info.run_id for r, _, _ in jobs})
@@ -120,9 +112,11 @@ def _unexported_models(client: Any, experiments: list[Any], exported: set[str]) 
     out: list[dict[str, Any]] = []
     for exp in experiments:
         try:
-            found = _pages(client.search_logged_models, experiment_ids=[str(exp.experiment_id)], max_results=100)
-        except Exception:  # noqa: BLE001 - MLflow 2 servers answer 404: no logged models there
-            return out
+            found = all_pages(client.search_logged_models, experiment_ids=[str(exp.experiment_id)], max_results=100)
+        except Exception as exc:  # noqa: BLE001 - MLflow 2 servers answer 404: no logged models there
+            if getattr(exc, "error_code", "") == "ENDPOINT_NOT_FOUND":
+                return out
+            raise
         for lm in found:
             if lm.source_run_id not in exported:
                 why = "it belongs to no run" if not lm.source_run_id else f"its run {lm.source_run_id} is not exported"

@@ -8,7 +8,7 @@ import tempfile
 import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -84,17 +84,23 @@ class _Build:
     stem: str | None
     out: Exported
     tmp: Path
+    #: set when the build ends: the history thread stops at its next history
+    stopped: threading.Event = field(default_factory=threading.Event)
 
     def build(self) -> None:
         # The histories are the server's biggest job: start them first, and read everything else
         # (experiment, context, models, artifacts) while the server works on them.
         keys = sorted(self.run.data.metrics)
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="manifest-histories")
+        (self.tmp / "histories").mkdir()
         try:
             future = pool.submit(self._histories, keys) if keys else None
             self.out.manifest = self._manifest(keys, future)
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            # waited for even after a failure (it stops at its next history): its sidecars go to
+            # the temporary directory that the caller removes next
+            self.stopped.set()
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _histories(self, keys: list[str]) -> dict[str, tuple[dict[str, Any], dict[str, Path]]]:
         """Each metric's entry (and its sidecar file, written to the temporary directory) made as
@@ -109,6 +115,8 @@ class _Build:
                 self.opts.progress.detail(f"{self.run.info.run_name or self.run.info.run_id[:8]}: {done[0]}/{len(keys)} metric histories")
 
         def consume(key: str, cols: dict[str, list[Any]]) -> tuple[dict[str, Any], dict[str, Path]]:
+            if self.stopped.is_set():
+                raise RuntimeError("the export of this run stopped")
             return _metric(key, self.run.data.metrics[key], cols, self.opts, self.stem, self.tmp / "histories" / f"{place[key]}.json")
 
         return fetch_histories(self.client, self.run.info.run_id, keys, workers=self.opts.workers, progress=tick, log=self.out.warnings.append, consume=consume)
@@ -287,7 +295,6 @@ def _metric(key: str, latest: float, cols: dict[str, list[Any]], opts: ExportOpt
         metric["history"] = {"step": list(steps), "timestamp": list(times), "value": [json_real(v) for v in values]}
         return metric, {}
     rel = f"{stem}.history/{safe_name(key)}.json"
-    scratch.parent.mkdir(parents=True, exist_ok=True)
     size, sha256 = write_history(cols, scratch)
     metric["history_file"] = {"path": rel, "size": size, "digest": {"sha256": sha256}, "points": n}
     return metric, {rel: scratch}

@@ -163,12 +163,17 @@ def import_paths(client: Any, paths: list[str] | list[Prepared], *, tracking_uri
             experiments = {name: experiment_for(client, name, tracking_uri) for name in dict.fromkeys(experiment_name(p, options) for p in todo.todo)}
         runner = _Runs(client, tracking_uri, options, parent_map, experiments, legacy_checked=todo.store is not None)
         created = runner.run(todo.todo, out)
-        if todo.registry:
+        failed = {id(p) for p, _ in runner.failed}
+        registry = [mp for mp in todo.registry if not any(v.prep is not None and id(v.prep) in failed for v in mp.versions)]
+        for mp in todo.registry:
+            if mp not in registry:  # recreated without the failed run's version, its number would be lost
+                options.log(f"warning: registered model {mp.name!r} is not recreated now: a run with one of its versions failed; import again with --skip-existing to recreate it")
+        if registry:
             with mlflow_errors(tracking_uri, "(recreating the model registry)"):
                 for p in prepared:
                     if id(p) in todo.found:
                         created[id(p)] = (todo.found[id(p)], models_of_run(client, todo.found[id(p)], p))
-                apply_registry(client, todo.registry, created, options)
+                apply_registry(client, registry, created, options)
         if deleted:
             with mlflow_errors(tracking_uri, "(deleting the experiments deleted in the source)"):
                 delete_again(client, deleted)
@@ -200,7 +205,10 @@ class _Runs:
 
     def run(self, todo: list[Prepared], out: list[tuple[Path, str]]) -> dict[int, tuple[str, dict[int, str]]]:
         self.options.progress.start(len(todo), "runs")
-        workers = max(1, self.options.workers) if len(todo) > 1 else 1
+        # SQLite takes one writer at a time (a run's points go in one transaction: a second writer
+        # would wait, then fail with "database is locked"); --register-model appends versions in order.
+        serial = self.uri.startswith("sqlite:") or bool(self.options.register_model)
+        workers = max(1, self.options.workers) if len(todo) > 1 and not serial else 1
         each = replace(self.options, workers=1) if workers > 1 else self.options
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="manifest-import") if workers > 1 else None
         try:

@@ -18,9 +18,10 @@ def is_whole_store(index: dict[str, Any]) -> bool:
 
 def recreate_experiments(client: Any, index: dict[str, Any], *, tracking_uri: str, log: Callable[[str], None], created: Callable[[str], None] = lambda n: None) -> list[str]:
     """Make every experiment of the index exist, active, with its tags; returns the ids of those
-    to delete again after the import (deleted in the source). An experiment the target holds
-    already is used (so an interrupted import resumes) and gains the source's tags; one the
-    target holds deleted is restored only when the source's is deleted too."""
+    to delete again after the import: deleted in the source, and created or restored here (an
+    experiment the target holds active stays active). An experiment the target holds already is
+    used (so an interrupted import resumes) and gains the source's tags; one the target holds
+    deleted is restored only when the source's is deleted too."""
     to_delete: list[str] = []
     for e in index.get("experiments") or []:
         name, tags, deleted = e["name"], dict(e.get("tags") or {}), e.get("lifecycle_stage") == "deleted"
@@ -38,8 +39,10 @@ def recreate_experiments(client: Any, index: dict[str, Any], *, tracking_uri: st
             for k, v in tags.items():
                 if (exp.tags or {}).get(k) != v:
                     client.set_experiment_tag(eid, k, v)
-        if deleted:
-            to_delete.append(eid)
+        if deleted and (exp is None or exp.lifecycle_stage == "deleted"):
+            to_delete.append(eid)  # only what this import made or restored goes back to the trash
+        elif deleted:
+            log(f"warning: experiment {one_line(name)!r} is deleted in the source but active in {mask_uri(tracking_uri)}; it is left active")
     return to_delete
 
 

@@ -40,7 +40,16 @@ def log_metrics(client: Any, run_id: str, prep: Prepared, options: ImportOptions
     # On a SQL store the batches (params, tags, model-linked points) wait for the bulk transaction:
     # sent through another connection while it is open, SQLite would find the database locked.
     batches = _Batches(client, run_id, options.workers, lambda s: options.log(f"warning: {s}"), first, defer=bulk is not None, stop=options.check_stop)
-    with _BulkWriter(bulk, run_id) if bulk is not None else contextlib.nullcontext() as writer:
+    try:
+        _write_points(prep, links, batches, _BulkWriter(bulk, run_id) if bulk is not None else None)
+    except BaseException:
+        batches.abandon()
+        raise
+    batches.close()
+
+
+def _write_points(prep: Prepared, links: dict[str, list[Any]], batches: _Batches, bulk: _BulkWriter | None) -> None:
+    with bulk if bulk is not None else contextlib.nullcontext() as writer:
         for name, metric in (prep.data.get("metrics") or {}).items():
             cols = prep.history(name)
             if name in links:
@@ -53,7 +62,6 @@ def log_metrics(client: Any, run_id: str, prep: Prepared, options: ImportOptions
             del cols
         for name, records in links.items():  # model metrics with no run metric of that name
             batches.add(_linked(name, [], records))
-    batches.close()
 
 
 def _model_links(prep: Prepared, model_ids: dict[int, str], run_id: str) -> dict[str, list[tuple[tuple[int, int], dict[str, Any], Any]]]:
@@ -112,6 +120,15 @@ class _Batches:
     def _room(self) -> int:
         """Points the next batch takes: MLflow takes at most 1,000 entities a request, params and tags included."""
         return min(MAX_METRICS, MAX_ENTITIES - sum(map(len, self.first.values()))) if self.first else MAX_METRICS
+
+    def abandon(self) -> None:
+        """After a failure: nothing more is sent, and the batches in flight are waited for."""
+        for f in self.pending:
+            f.cancel()
+        self.pending.clear()
+        self.held = None
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
         try:
@@ -196,7 +213,11 @@ class _BulkWriter:
 
     def __exit__(self, *exc: Any) -> Any:
         if exc[0] is None and self.latest:
-            self.conn.execute(self.insert_latest, self.latest)
+            try:
+                self.conn.execute(self.insert_latest, self.latest)
+            except BaseException as err:  # the transaction is rolled back, and its connection returned
+                self._tx.__exit__(type(err), err, err.__traceback__)
+                raise
         return self._tx.__exit__(*exc)
 
     def add(self, name: str, metric: dict[str, Any], cols: dict[str, list[Any]] | None) -> None:

@@ -26,7 +26,7 @@ from ...core.times import ts_to_ms
 from ...core.uris import mask_uri
 from ..capture import CREDIT_FIELDS, write_context_dir
 from ..exporting.datasets import CAPTURED_DATA_FIELDS
-from ..store import mlflow_errors
+from ..store import all_pages, mlflow_errors
 from ..tags import (
     CONTEXT_DIR,
     CONTEXT_VERSION,
@@ -167,13 +167,13 @@ class ImportedRuns:
     :func:`find_imported` and :func:`find_duplicate` would each have found."""
 
     def __init__(self, client: Any) -> None:
-        self.experiments = {e.experiment_id: e.name for e in _pages(client.search_experiments, view_type=ViewType.ACTIVE_ONLY, max_results=1000)}
+        self.experiments = {e.experiment_id: e.name for e in all_pages(client.search_experiments, view_type=ViewType.ACTIVE_ONLY, max_results=1000)}
         self.ids_by_name = {name: eid for eid, name in self.experiments.items()}
         self.by_identity: dict[str, tuple[str, str]] = {}
         self.by_digest: dict[tuple[str, str], str] = {}
         ids = list(self.experiments)
         for i in range(0, len(ids), 100):
-            for r in _pages(client.search_runs, ids[i : i + 100], f"tags.`{TAG_DERIVED_SHA256}` LIKE '%'", run_view_type=ViewType.ACTIVE_ONLY, max_results=1000):
+            for r in all_pages(client.search_runs, ids[i : i + 100], f"tags.`{TAG_DERIVED_SHA256}` LIKE '%'", run_view_type=ViewType.ACTIVE_ONLY, max_results=1000):
                 tags = r.data.tags
                 if _completed(r) and tags.get(TAG_IDENTITY):
                     self.by_identity.setdefault(tags[TAG_IDENTITY], (str(r.info.run_id), self.experiments.get(r.info.experiment_id, r.info.experiment_id)))
@@ -186,17 +186,6 @@ class ImportedRuns:
     def duplicate(self, experiment: str, digest: str) -> str | None:
         eid = self.ids_by_name.get(experiment)
         return None if eid is None else self.by_digest.get((eid, digest))
-
-
-def _pages(search: Any, *args: Any, **kwargs: Any) -> list[Any]:
-    found: list[Any] = []
-    token = None
-    while True:
-        page = search(*args, page_token=token, **kwargs)
-        found.extend(page)
-        token = getattr(page, "token", None)
-        if not token:
-            return found
 
 
 def find_duplicate(client: Any, experiment_id: str, digest: str) -> str | None:
